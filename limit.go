@@ -1,0 +1,29 @@
+package numauth
+
+import (
+	"context"
+	"time"
+)
+
+// RateLimiter admits events per key so that no window of the given length, wherever it starts, holds more
+// than limit admitted events. Implementations are memory-bounded and fail closed: when they cannot decide
+// they refuse.
+type RateLimiter interface {
+	// Allow admits one event for key at now, or refuses it and says how long until one could be admitted.
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// NonceCache remembers nonces so that each is accepted once.
+type NonceCache interface {
+	// Use records nonce until expires and reports whether it was fresh. A nonce already recorded and not
+	// yet expired at now is not fresh. When the cache is at its bound it returns EUNAVAILABLE.
+	Use(ctx context.Context, nonce string, expires, now time.Time) (fresh bool, err error)
+}
+
+// DefaultQPS holds the documented per-account QPS of each action, keyed "Product.Action".
+var DefaultQPS = map[string]int{
+	"Dypnsapi.GetAuthorizationUrl": 1000,
+}
+
+// FallbackQPS applies to an action with neither a documented default nor an override.
+const FallbackQPS = 100
