@@ -1,0 +1,33 @@
+package numauthtest
+
+import (
+	"os"
+	"testing"
+)
+
+// PostgresDSN returns the DSN of the PostgreSQL server tests may use, from NUMAUTH_TEST_POSTGRES. When it
+// is not set the test is skipped, or fails when NUMAUTH_TEST_REQUIRE_SERVICES=1 (as in CI).
+func PostgresDSN(tb testing.TB) string {
+	tb.Helper()
+	return service(tb, "NUMAUTH_TEST_POSTGRES", "PostgreSQL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+}
+
+// RedisURL returns the address of the Redis server tests may use, from NUMAUTH_TEST_REDIS, with the same
+// skip-or-fail rule as PostgresDSN.
+func RedisURL(tb testing.TB) string {
+	tb.Helper()
+	return service(tb, "NUMAUTH_TEST_REDIS", "Redis", "redis://127.0.0.1:6379/0")
+}
+
+func service(tb testing.TB, env, name, example string) string {
+	tb.Helper()
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	msg := name + " tests need " + env + " (for example " + env + "=" + example + ")"
+	if os.Getenv("NUMAUTH_TEST_REQUIRE_SERVICES") == "1" {
+		tb.Fatal(msg + "; NUMAUTH_TEST_REQUIRE_SERVICES=1 forbids skipping")
+	}
+	tb.Skip("skipping: " + msg)
+	return ""
+}
