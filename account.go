@@ -106,14 +106,17 @@ func NewAccessKeyID() string { return "LTAI" + randomString(alnum, 20) }
 // NewAccessKeySecret returns a fresh 30-character AccessKeySecret.
 func NewAccessKeySecret() string { return randomString(alnum, 30) }
 
-// NewNumericID returns a random id of the given number of decimal digits (at most 18), never starting with 0,
-// shaped like Alibaba's account and user ids.
+// NewNumericID returns a random id of the given number of decimal digits (at most 16), never starting with
+// 0, shaped like Alibaba's account and user ids. Ids stay below 2^53 so that JSON readers that hold numbers
+// as doubles (JavaScript, jq) read them exactly.
 func NewNumericID(digits int) int64 {
-	lo := int64(1)
+	lo, hi := int64(1), int64(10)
 	for i := 1; i < digits; i++ {
 		lo *= 10
+		hi *= 10
 	}
-	n, err := rand.Int(rand.Reader, big.NewInt(9*lo))
+	hi = min(hi, 1<<53)
+	n, err := rand.Int(rand.Reader, big.NewInt(hi-lo))
 	if err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}

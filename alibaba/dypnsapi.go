@@ -1,0 +1,86 @@
+package alibaba
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/numauth/numauth"
+)
+
+// dypnsapiErrors is Dypnsapi's table (seed 000, spec 2.1).
+var dypnsapiErrors = errorTable{
+	"invalid/" + numauth.ReasonMissing:                {http.StatusBadRequest, "MissingParameter", "You must specify the parameter."},
+	"invalid/" + numauth.ReasonMalformed:              {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
+	"invalid/" + numauth.ReasonPhoneNumber:            {http.StatusBadRequest, "MobileNumberIllgeal", "The specified mobile phone number is invalid."},
+	"invalid/" + numauth.ReasonEndDate:                {http.StatusBadRequest, "IllegalParameter", "The specified endDate is invalid."},
+	"invalid":                                         {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
+	"not_found/" + numauth.ReasonScheme:               {http.StatusBadRequest, "DataNotFound", "The specified scheme does not exist."},
+	"not_found/" + numauth.ReasonAuthorization:        {http.StatusInternalServerError, "IdentityCertifyNotExist", "The identity verification record does not exist."},
+	"precondition/" + numauth.ReasonSchemeNotApproved: {http.StatusBadRequest, "SchemeNotPassed", "The scheme is not passed."},
+	"throttled":                            {http.StatusBadRequest, "Throttling.System", "The request was denied due to API flow control."},
+	"suspended":                            {http.StatusInternalServerError, "OutOfService", "The account is suspended."},
+	"unsubscribed":                         {http.StatusInternalServerError, "FunctionNotSubscribed", "You have not subscribed to the function."},
+	"denied/" + numauth.ReasonImplicitDeny: {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
+	"denied/" + numauth.ReasonExplicitDeny: {http.StatusForbidden, "UnauthorizedOperation", "Failed to verify your access permissions."},
+	"denied":                               {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
+	"unavailable":                          {http.StatusInternalServerError, "SystemError", "A system error occurred."},
+	"internal":                             {http.StatusInternalServerError, "InternalError", "An error occurred while processing your request."},
+}
+
+// dypnsapi is the Phone Number Verification Service, 2017-05-25.
+func (s *Server) dypnsapi() *product {
+	return &product{
+		name:         "Dypnsapi",
+		version:      "2017-05-25",
+		ramCode:      "dypns",
+		host:         "dypnsapi",
+		subscription: numauth.ProductDypnsapi,
+		errors:       dypnsapiErrors,
+		actions: map[string]*action{
+			"GetAuthorizationUrl": {name: "GetAuthorizationUrl", handle: s.getAuthorizationURL},
+		},
+	}
+}
+
+type getAuthorizationURLResponse struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+	Data    struct {
+		AuthorizationUrl string `json:"AuthorizationUrl"`
+	} `json:"Data"`
+}
+
+// getAuthorizationURL stores an authorization request and returns the signed link to its consent page.
+func (s *Server) getAuthorizationURL(ctx context.Context, c *call) (any, error) {
+	phone, schemeParam := c.req.Param("PhoneNo"), c.req.Param("SchemeId")
+	if phone == "" {
+		return nil, numauth.Missing("PhoneNo")
+	}
+	if schemeParam == "" {
+		return nil, numauth.Missing("SchemeId")
+	}
+	schemeID, err := strconv.ParseInt(strings.TrimSpace(schemeParam), 10, 64)
+	if err != nil || schemeID < 0 {
+		return nil, numauth.Malformed("SchemeId", "SchemeId %q is not a non-negative integer", schemeParam)
+	}
+	ar, err := s.cfg.Authorizations.CreateAuthorizationRequest(ctx, numauth.AuthorizationInput{
+		AccountID:   c.cred.Account.ID,
+		SchemeID:    schemeID,
+		PhoneNumber: phone,
+		EndDate:     c.req.Param("EndDate"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	token, err := s.cfg.Tokens.Sign(ar.ID, ar.ExpiresAt)
+	if err != nil {
+		return nil, numauth.Internal(err, "sign authorization token")
+	}
+	var resp getAuthorizationURLResponse
+	resp.Code, resp.Message = "OK", "请求成功"
+	resp.Data.AuthorizationUrl = strings.TrimRight(s.cfg.PublicURL, "/") + "/authorize?token=" + url.QueryEscape(token)
+	return resp, nil
+}

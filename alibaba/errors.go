@@ -1,0 +1,87 @@
+package alibaba
+
+import (
+	"net/http"
+
+	"github.com/numauth/numauth"
+)
+
+// wireError is how one domain error looks on the wire.
+type wireError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// errorTable maps "kind/reason" (or, as a fallback, "kind") to its wire form. Each product has one; the
+// gateway has one for what Alibaba's POP gateway answers before a product sees the request.
+type errorTable map[string]wireError
+
+func (t errorTable) lookup(e *numauth.Error) (wireError, bool) {
+	if e.Reason != "" {
+		if w, ok := t[string(e.Kind)+"/"+e.Reason]; ok {
+			return w, true
+		}
+	}
+	w, ok := t[string(e.Kind)]
+	return w, ok
+}
+
+const (
+	signatureMismatchMessage  = "Specified signature is not matched with our calculation. server string to sign is:"
+	incompleteSignatureMessge = "The request signature does not conform to Aliyun standards. server string to sign is:"
+)
+
+// gatewayErrors are the POP gateway's codes (spec 1.7): identity, signature, routing and envelope errors
+// that no product table overrides. Missing and malformed system parameters are spelled per parameter
+// (MissingSignatureNonce, InvalidSignatureVersion) by gatewayError.
+var gatewayErrors = errorTable{
+	"unauthenticated/" + numauth.ReasonAccessKeyNotFound:   {http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found."},
+	"unauthenticated/" + numauth.ReasonAccessKeyDisabled:   {http.StatusBadRequest, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."},
+	"unauthenticated/" + numauth.ReasonSignatureMismatch:   {http.StatusBadRequest, "SignatureDoesNotMatch", signatureMismatchMessage},
+	"unauthenticated/" + numauth.ReasonSignatureIncomplete: {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	"unauthenticated/" + numauth.ReasonContentSHA256:       {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	"unauthenticated/" + numauth.ReasonSignatureMethod:     {http.StatusBadRequest, "InvalidSignatureMethod", "Specified signature method is not valid."},
+	"unauthenticated/" + numauth.ReasonTimestampExpired:    {http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."},
+	"unauthenticated/" + numauth.ReasonTimestampFormat:     {http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."},
+	"unauthenticated/" + numauth.ReasonNonceUsed:           {http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already."},
+	"unauthenticated":                          {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	"route/" + numauth.ReasonUnknownAction:     {http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."},
+	"route/" + numauth.ReasonUnknownVersion:    {http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid."},
+	"route/" + numauth.ReasonUnknownProduct:    {http.StatusNotFound, "InvalidProduct.NotFound", "Cannot find product according to your specified domain."},
+	"invalid/" + numauth.ReasonFormat:          {http.StatusBadRequest, "InvalidParameter.Format", "Specified parameter format is not valid."},
+	"invalid/" + numauth.ReasonHTTPMethod:      {http.StatusBadRequest, "UnsupportedHTTPMethod", "Specified HTTP method is not supported."},
+	"invalid/" + numauth.ReasonRequestTooLarge: {http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."},
+	"invalid":     {http.StatusBadRequest, "InvalidParameter", "Specified parameter is not valid."},
+	"throttled":   {http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."},
+	"unavailable": {http.StatusServiceUnavailable, "ServiceUnavailable", "The server is temporarily unavailable."},
+	"internal":    {http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error, exception or failure."},
+}
+
+// gatewayError renders an error raised before any product handled the request.
+func gatewayError(e *numauth.Error) wireError {
+	switch {
+	case e.Kind == numauth.EINVALID && e.Reason == numauth.ReasonMissing && e.Param != "":
+		return wireError{http.StatusBadRequest, "Missing" + e.Param, e.Param + " is mandatory for this action."}
+	case e.Kind == numauth.EINVALID && e.Reason == numauth.ReasonMalformed && e.Param != "",
+		e.Kind == numauth.EUNAUTHENTICATED && e.Reason == numauth.ReasonSignatureMethod && e.Param == "SignatureVersion":
+		return wireError{http.StatusBadRequest, "Invalid" + e.Param, "Specified parameter " + e.Param + " is not valid."}
+	}
+	w, ok := gatewayErrors.lookup(e)
+	if !ok {
+		return gatewayErrors["internal"]
+	}
+	if w.Code == "SignatureDoesNotMatch" || w.Code == "IncompleteSignature" {
+		w.Message += e.Detail
+	}
+	return w
+}
+
+// productError renders an error raised once the request reached a product: the product's own table
+// first, the gateway's for the rest.
+func productError(p *product, e *numauth.Error) wireError {
+	if w, ok := p.errors.lookup(e); ok {
+		return w
+	}
+	return gatewayError(e)
+}

@@ -1,0 +1,328 @@
+// Package alibaba speaks the Alibaba Cloud RPC protocol as the official SDKs do: requests decoded from the
+// query and a form body, signature v1 (HMAC-SHA1) and v3 (ACS3-HMAC-SHA256), JSON and XML envelopes, the
+// POP gateway's errors, and one file of action handlers and one error table per product.
+package alibaba
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/numauth/numauth"
+)
+
+// Config is what the gateway needs.
+type Config struct {
+	Credentials    Credentials
+	Limiter        numauth.RateLimiter
+	Nonces         numauth.NonceCache
+	Clock          numauth.Clock
+	Logger         *slog.Logger
+	MaxBodyBytes   int64  // bound on a request body; 0 means DefaultMaxBodyBytes
+	PublicURL      string // where phone owners reach numauth, for links such as AuthorizationUrl
+	Authorizations numauth.AuthorizationService
+	Tokens         numauth.AuthorizationTokens
+}
+
+// Credentials finds who holds an access key: an AccountService, or a cache in front of one.
+type Credentials interface {
+	FindCredential(ctx context.Context, accessKeyID string) (*numauth.Credential, error)
+}
+
+// DefaultMaxBodyBytes bounds request bodies when Config leaves it unset.
+const DefaultMaxBodyBytes = 1 << 20
+
+// product is one Alibaba Cloud product numauth serves.
+type product struct {
+	name         string // "Dypnsapi": quota keys and Recommend links use it
+	version      string // "2017-05-25"
+	ramCode      string // "dypns": RAM actions are "dypns:GetAuthorizationUrl"
+	host         string // first label of the production host, used when two products share a version and action
+	subscription numauth.Product
+	errors       errorTable
+	actions      map[string]*action
+}
+
+// action is one operation of a product.
+type action struct {
+	product *product
+	name    string
+	handle  func(ctx context.Context, c *call) (any, error)
+}
+
+// quotaKey names the action in quotas: "Dypnsapi.GetAuthorizationUrl".
+func (a *action) quotaKey() string { return a.product.name + "." + a.name }
+
+// call is one authenticated, admitted request on its way to an action.
+type call struct {
+	req       *Request
+	cred      *numauth.Credential
+	now       time.Time
+	requestID string
+}
+
+// Server is the RPC gateway: an http.Handler for path "/".
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	versions map[string][]*product // by API version; Dypnsapi and Dysmsapi share 2017-05-25
+}
+
+// NewServer returns the gateway with every product registered.
+func NewServer(cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = numauth.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, versions: make(map[string][]*product)}
+	s.register(s.dypnsapi())
+	return s
+}
+
+func (s *Server) register(p *product) {
+	for _, a := range p.actions {
+		a.product = p
+	}
+	s.versions[p.version] = append(s.versions[p.version], p)
+}
+
+// route finds the action a request names. When two products of one version both have the action, the
+// request's host picks (dysmsapi.example.com); otherwise the first registered wins.
+func (s *Server) route(q *Request) (*action, error) {
+	products := s.versions[q.Version]
+	if len(products) == 0 {
+		return nil, &numauth.Error{Kind: numauth.EROUTE, Reason: numauth.ReasonUnknownVersion, Internal: "version " + q.Version}
+	}
+	var found *action
+	for _, p := range products {
+		a, ok := p.actions[q.Action]
+		if !ok {
+			continue
+		}
+		if found == nil || strings.HasPrefix(q.Host, p.host+".") {
+			found = a
+		}
+	}
+	if found == nil {
+		return nil, &numauth.Error{Kind: numauth.EROUTE, Reason: numauth.ReasonUnknownAction, Internal: "action " + q.Action + " of " + q.Version}
+	}
+	return found, nil
+}
+
+// ServeHTTP handles one RPC request from decoding to the envelope.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	w.Header().Set("x-acs-request-id", requestID)
+	log := s.log.With("request_id", requestID)
+	ex := &exchange{w: w, r: r, requestID: requestID, log: log, format: "JSON"}
+	defer func() {
+		if v := recover(); v != nil {
+			ex.fail(numauth.Internal(fmt.Errorf("panic: %v", v), "panic\n%s", debug.Stack()))
+		}
+	}()
+	if err := s.serve(r.Context(), ex); err != nil {
+		ex.fail(err)
+	}
+}
+
+// exchange is one request and what is known about it so far, for rendering its answer.
+type exchange struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	requestID string
+	log       *slog.Logger
+	format    string
+	req       *Request
+	action    *action // set once routed: errors after that use the product's table
+	cred      *numauth.Credential
+	admitted  bool // past the gateway's identity checks
+}
+
+func (s *Server) serve(ctx context.Context, ex *exchange) error {
+	q, err := DecodeRequest(ex.r, s.cfg.MaxBodyBytes)
+	if q != nil {
+		ex.req = q
+		if q.Format == "XML" {
+			ex.format = "XML"
+		}
+	}
+	if err != nil {
+		return err
+	}
+	a, err := s.route(q)
+	if err != nil {
+		return err
+	}
+	ex.action = a
+	now := s.cfg.Clock.Now()
+	cred, err := s.authenticate(ctx, q, now)
+	if err != nil {
+		return err
+	}
+	ex.cred = cred
+	ex.admitted = true
+	if err := s.admit(ctx, a, cred, now); err != nil {
+		return err
+	}
+	body, err := a.handle(ctx, &call{req: q, cred: cred, now: now, requestID: ex.requestID})
+	if err != nil {
+		return err
+	}
+	return ex.succeed(body)
+}
+
+// succeed writes a 200 with the action's body, RequestId first.
+func (ex *exchange) succeed(body any) error {
+	b, err := json.Marshal(body)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		return numauth.Internal(err, "marshal %T", body)
+	}
+	doc := make([]byte, 0, len(b)+64)
+	doc = append(doc, `{"RequestId":"`...)
+	doc = append(doc, ex.requestID...)
+	doc = append(doc, '"')
+	if len(b) > 2 {
+		doc = append(doc, ',')
+	}
+	doc = append(doc, b[1:]...)
+	ex.write(http.StatusOK, ex.action.name+"Response", doc)
+	ex.log.Debug("rpc", "action", ex.action.quotaKey(), "account", ex.cred.Account.ID, "status", http.StatusOK)
+	return nil
+}
+
+// errorEnvelope is the body of every error (spec 1.6.2). AccessDeniedDetail is an object or absent: a
+// string there panics the v1 SDK.
+type errorEnvelope struct {
+	RequestId          string              `json:"RequestId"`
+	HostId             string              `json:"HostId"`
+	Code               string              `json:"Code"`
+	Message            string              `json:"Message"`
+	Recommend          string              `json:"Recommend"`
+	AccessDeniedDetail *accessDeniedDetail `json:"AccessDeniedDetail,omitempty"`
+}
+
+type accessDeniedDetail struct {
+	AuthAction               string `json:"AuthAction"`
+	AuthPrincipalType        string `json:"AuthPrincipalType"`
+	AuthPrincipalOwnerId     string `json:"AuthPrincipalOwnerId"`
+	AuthPrincipalDisplayName string `json:"AuthPrincipalDisplayName"`
+	NoPermissionType         string `json:"NoPermissionType"`
+	PolicyType               string `json:"PolicyType"`
+	EncodedDiagnosticMessage string `json:"EncodedDiagnosticMessage"`
+}
+
+// fail renders err through the one table that applies and logs its internal cause.
+func (ex *exchange) fail(err error) {
+	e := numauth.AsError(err)
+	var we wireError
+	productName := ""
+	if ex.action != nil && ex.admitted {
+		we = productError(ex.action.product, e)
+	} else {
+		we = gatewayError(e)
+	}
+	if ex.action != nil {
+		productName = ex.action.product.name
+	}
+	env := errorEnvelope{
+		RequestId: ex.requestID,
+		HostId:    ex.r.Host,
+		Code:      we.Code,
+		Message:   we.Message,
+		Recommend: "https://api.aliyun.com/troubleshoot?q=" + url.QueryEscape(we.Code) + "&product=" + productName + "&requestId=" + ex.requestID,
+	}
+	if e.Kind == numauth.EDENIED && ex.cred != nil {
+		env.AccessDeniedDetail = deniedDetail(e, ex.cred)
+	}
+	if e.Kind == numauth.ETHROTTLED && e.RetryAfter > 0 {
+		ms := e.RetryAfter.Milliseconds() + 1
+		ex.w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
+		ex.w.Header().Set("x-ratelimit-user-api", "Remain:0,TimeLeft:"+strconv.FormatInt(ms, 10))
+	}
+	body, mErr := json.Marshal(env)
+	if mErr != nil {
+		body = []byte(`{"Code":"InternalError"}`)
+	}
+	ex.write(we.Status, "Error", body)
+
+	attrs := []any{"status", we.Status, "code", we.Code, "err", e.Error()}
+	if ex.action != nil {
+		attrs = append(attrs, "action", ex.action.quotaKey())
+	}
+	if ex.cred != nil {
+		attrs = append(attrs, "account", ex.cred.Account.ID)
+	}
+	if we.Status >= 500 {
+		ex.log.Error("rpc failed", attrs...)
+	} else {
+		ex.log.Info("rpc refused", attrs...)
+	}
+}
+
+func deniedDetail(e *numauth.Error, cred *numauth.Credential) *accessDeniedDetail {
+	d := &accessDeniedDetail{
+		AuthAction:           e.Detail,
+		AuthPrincipalType:    "SubUser",
+		AuthPrincipalOwnerId: strconv.FormatInt(cred.Account.ID, 10),
+		NoPermissionType:     "ImplicitDeny",
+		PolicyType:           "AccountLevelIdentityBasedPolicy",
+	}
+	if cred.User != nil {
+		d.AuthPrincipalDisplayName = strconv.FormatInt(cred.User.ID, 10)
+	}
+	if e.Reason == numauth.ReasonExplicitDeny {
+		d.NoPermissionType = "ExplicitDeny"
+	}
+	return d
+}
+
+// write sends a JSON document, or its XML form under root when the request asked for XML.
+func (ex *exchange) write(status int, root string, doc []byte) {
+	h := ex.w.Header()
+	if ex.format == "XML" {
+		x, err := JSONToXML(root, doc)
+		if err == nil {
+			h.Set("Content-Type", "text/xml;charset=utf-8")
+			ex.w.WriteHeader(status)
+			ex.w.Write(x)
+			return
+		}
+		ex.log.Error("render xml", "err", err)
+	}
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	ex.w.WriteHeader(status)
+	ex.w.Write(doc)
+}
+
+// newRequestID returns an upper-case UUID (version 4), as Alibaba's RequestId looks.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return strings.ToUpper(string(out[:]))
+}

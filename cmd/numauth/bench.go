@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/alibaba"
+	"github.com/numauth/numauth/sqlstore"
+)
+
+// BenchConfig is the configuration of `numauth bench`.
+type BenchConfig struct {
+	Store       StoreConfig
+	Target      string
+	Action      string
+	Accounts    int
+	Concurrency int
+	Duration    time.Duration
+	Warmup      time.Duration
+	Rate        int // total requests per second; 0 sends as fast as the server answers
+	Ceiling     bool
+	Output      string
+}
+
+// benchAction is an action the load generator knows how to call.
+type benchAction struct {
+	version string
+	params  func(a *benchAccount) map[string]string
+}
+
+var benchActions = map[string]benchAction{
+	"GetAuthorizationUrl": {
+		version: "2017-05-25",
+		params: func(a *benchAccount) map[string]string {
+			n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
+			return map[string]string{"PhoneNo": fmt.Sprintf("139%08d", n.Int64()), "SchemeId": strconv.FormatInt(a.schemeID, 10)}
+		},
+	},
+}
+
+type benchAccount struct {
+	accessKeyID, secret string
+	schemeID            int64
+}
+
+func newBenchCommand() *cobra.Command {
+	var c BenchConfig
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test a running server with signed requests",
+		Long: `bench creates --accounts accounts in the server's database (--data or --db, as for serve), each with an
+approved scheme and a quota high enough not to throttle, then sends v1-signed requests with unique nonces
+to --target for --duration and reports requests/s, latency percentiles and errors. With --ceiling the same
+generator first runs against the server's /healthz, so both figures come from one run. With --rate the
+load is open-loop at that many requests per second and latency counts from each request's scheduled time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			return runBench(cmd.Context(), cmd.OutOrStdout(), c)
+		},
+	}
+	fs := cmd.Flags()
+	c.Store.addFlags(fs)
+	fs.StringVar(&c.Target, "target", "http://127.0.0.1:8080", "base URL of the server under test")
+	fs.StringVar(&c.Action, "action", "GetAuthorizationUrl", "action to call")
+	fs.IntVar(&c.Accounts, "accounts", 10, "accounts to spread the load over")
+	fs.IntVar(&c.Concurrency, "concurrency", 32, "requests in flight")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each phase measures")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
+	fs.IntVar(&c.Rate, "rate", 0, "requests per second in total (0: closed loop, as fast as possible)")
+	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
+	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+// benchResult is one phase's figures.
+type benchResult struct {
+	Phase      string         `json:"phase"`
+	Requests   int            `json:"requests"`
+	Seconds    float64        `json:"seconds"`
+	RPS        float64        `json:"rps"`
+	P50Ms      float64        `json:"p50_ms"`
+	P90Ms      float64        `json:"p90_ms"`
+	P99Ms      float64        `json:"p99_ms"`
+	MaxMs      float64        `json:"max_ms"`
+	Errors     int            `json:"errors"`
+	ErrorCodes map[string]int `json:"error_codes,omitempty"`
+}
+
+func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
+	act, ok := benchActions[c.Action]
+	if !ok {
+		return fmt.Errorf("--action %q: bench knows %s", c.Action, strings.Join(sortedKeys(benchActions), ", "))
+	}
+	if c.Accounts < 1 || c.Concurrency < 1 {
+		return fmt.Errorf("--accounts and --concurrency must be at least 1")
+	}
+	accounts, err := provisionBench(ctx, c)
+	if err != nil {
+		return fmt.Errorf("provision bench accounts: %w", err)
+	}
+	client := &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: c.Concurrency * 2, MaxIdleConnsPerHost: c.Concurrency * 2, IdleConnTimeout: time.Minute},
+	}
+	target := strings.TrimRight(c.Target, "/")
+	var results []benchResult
+	phases := []struct{ name, path string }{{c.Action, "/"}}
+	if c.Ceiling {
+		phases = append([]struct{ name, path string }{{"ceiling (/healthz)", "/healthz"}}, phases...)
+	}
+	for _, ph := range phases {
+		g := &generator{client: client, url: target + ph.path, action: c.Action, spec: act, accounts: accounts, cfg: c}
+		if c.Warmup > 0 {
+			g.run(ctx, c.Warmup)
+		}
+		r := g.run(ctx, c.Duration)
+		r.Phase = ph.name
+		results = append(results, r)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return printBench(out, c, results)
+}
+
+// provisionBench creates the accounts the generator signs as.
+func provisionBench(ctx context.Context, c BenchConfig) ([]*benchAccount, error) {
+	store, err := openStore(ctx, c.Store, numauth.SystemClock{}, false)
+	if err != nil {
+		return nil, err
+	}
+	defer store.DB.Close()
+	accounts := sqlstore.NewAccountService(store.DB)
+	schemes := sqlstore.NewSchemeService(store.DB)
+	var out []*benchAccount
+	for i := range c.Accounts {
+		acct, key, err := accounts.CreateAccount(ctx, fmt.Sprintf("bench-%d", i))
+		if err != nil {
+			return nil, err
+		}
+		// The generator measures the server, not the quota: lift it far above any rate it can reach.
+		if err := accounts.SetQuota(ctx, acct.ID, "Dypnsapi."+c.Action, 10_000_000); err != nil {
+			return nil, err
+		}
+		sc := &numauth.Scheme{AccountID: acct.ID, Name: "bench", Company: "Bench Co.", Purpose: "load test", Type: numauth.SchemeNormal}
+		if err := schemes.CreateScheme(ctx, sc); err != nil {
+			return nil, err
+		}
+		if err := schemes.SetSchemeState(ctx, acct.ID, sc.ID, numauth.ReviewApproved); err != nil {
+			return nil, err
+		}
+		out = append(out, &benchAccount{accessKeyID: key.ID, secret: key.Secret, schemeID: sc.ID})
+	}
+	return out, nil
+}
+
+// generator sends signed requests from Concurrency workers.
+type generator struct {
+	client   *http.Client
+	url      string
+	action   string
+	spec     benchAction
+	accounts []*benchAccount
+	cfg      BenchConfig
+	seq      atomic.Uint64
+}
+
+// request builds one v1-signed request the way the official SDK does: every parameter in the query,
+// POST with an empty form body.
+func (g *generator) request(ctx context.Context) (*http.Request, error) {
+	n := g.seq.Add(1)
+	a := g.accounts[n%uint64(len(g.accounts))]
+	params := g.spec.params(a)
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	params["Action"] = g.action
+	params["Version"] = g.spec.version
+	params["Format"] = "JSON"
+	params["AccessKeyId"] = a.accessKeyID
+	params["SignatureMethod"] = "HMAC-SHA1"
+	params["SignatureVersion"] = "1.0"
+	params["SignatureNonce"] = hex.EncodeToString(nonce[:])
+	params["Timestamp"] = time.Now().UTC().Format("2006-01-02T15:04:05Z")
+	params["RegionId"] = "cn-hangzhou"
+	params["Signature"] = alibaba.SignV1(http.MethodPost, params, a.secret)
+	q := make(url.Values, len(params))
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+// run drives load for d and returns the figures.
+func (g *generator) run(ctx context.Context, d time.Duration) benchResult {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	workers := g.cfg.Concurrency
+	lat := make([][]time.Duration, workers)
+	codes := make([]map[string]int, workers)
+	var interval time.Duration
+	if g.cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(workers) / float64(g.cfg.Rate))
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		codes[w] = map[string]int{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Open loop: each worker owns every workers-th slot of the schedule, and latency counts from
+			// the slot, so a slow server is not hidden by sending less (coordinated omission).
+			next := start.Add(time.Duration(w) * interval / time.Duration(workers))
+			for ctx.Err() == nil {
+				sent := time.Now()
+				if interval > 0 {
+					if wait := time.Until(next); wait > 0 {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(wait):
+						}
+					}
+					sent = next
+					next = next.Add(interval)
+				}
+				code := g.once(ctx)
+				if ctx.Err() != nil && code != "" {
+					return // cut off by the end of the phase: neither a result nor an error
+				}
+				lat[w] = append(lat[w], time.Since(sent))
+				if code != "" {
+					codes[w][code]++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := benchResult{Seconds: elapsed.Seconds(), ErrorCodes: map[string]int{}}
+	var all []time.Duration
+	for w := range workers {
+		all = append(all, lat[w]...)
+		for k, v := range codes[w] {
+			r.ErrorCodes[k] += v
+			r.Errors += v
+		}
+	}
+	slices.Sort(all)
+	r.Requests = len(all)
+	r.RPS = float64(len(all)) / elapsed.Seconds()
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[int(p*float64(len(all)-1))]) / float64(time.Millisecond)
+	}
+	r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs = pct(0.50), pct(0.90), pct(0.99), pct(1)
+	return r
+}
+
+// once sends one request and returns "" on success or a short error code.
+func (g *generator) once(ctx context.Context) string {
+	req, err := g.request(ctx)
+	if err != nil {
+		return "build"
+	}
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return "transport"
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return ""
+	}
+	var body struct{ Code string }
+	json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+	return strconv.Itoa(resp.StatusCode) + " " + body.Code
+}
+
+func printBench(out io.Writer, c BenchConfig, results []benchResult) error {
+	if c.Output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	fmt.Fprintf(out, "target %s, %d accounts, concurrency %d, %s per phase", c.Target, c.Accounts, c.Concurrency, c.Duration)
+	if c.Rate > 0 {
+		fmt.Fprintf(out, ", open loop at %d req/s", c.Rate)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "%-22s %10s %10s %9s %9s %9s %9s %8s\n", "phase", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
+	for _, r := range results {
+		fmt.Fprintf(out, "%-22s %10d %10.0f %9.2f %9.2f %9.2f %9.2f %8d\n", r.Phase, r.Requests, r.RPS, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, r.Errors)
+		keys := sortedKeys(r.ErrorCodes)
+		for _, k := range keys {
+			fmt.Fprintf(out, "    %-30s %d\n", k, r.ErrorCodes[k])
+		}
+	}
+	if len(results) == 2 && results[0].RPS > 0 {
+		fmt.Fprintf(out, "%s reaches %.0f%% of the ceiling\n", results[1].Phase, 100*results[1].RPS/results[0].RPS)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

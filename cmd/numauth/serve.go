@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/alibaba"
+	"github.com/numauth/numauth/console"
+	"github.com/numauth/numauth/credcache"
+	"github.com/numauth/numauth/inmem"
+	"github.com/numauth/numauth/jwtoken"
+	"github.com/numauth/numauth/redis"
+	"github.com/numauth/numauth/sqlstore"
+)
+
+// ServeConfig is the configuration of `numauth serve`.
+type ServeConfig struct {
+	Store        StoreConfig
+	Listen       string
+	PublicURL    string // default http://<listen address>
+	Redis        string // redis://...; empty keeps rate limits and nonces in memory (one replica)
+	LogLevel     string
+	LogFormat    string
+	MaxBodyBytes int64
+	NonceEntries int // bound of the in-memory replay cache
+}
+
+func (c *ServeConfig) addFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	c.Store.addFlags(fs)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL phone owners reach numauth at, for links (default http://<listen>)")
+	fs.StringVar(&c.Redis, "redis", "", "Redis URL for rate limits and nonces shared by replicas (default: in memory)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (debug logs every request)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", alibaba.DefaultMaxBodyBytes, "largest accepted request body")
+	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
+}
+
+func newServeCommand() *cobra.Command {
+	m := NewMain()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if err := m.Run(ctx); err != nil {
+				m.Close()
+				return err
+			}
+			<-ctx.Done()
+			m.Logger.Info("shutting down")
+			return m.Close()
+		},
+	}
+	m.Config.addFlags(cmd)
+	return cmd
+}
+
+// Main is the running server, wired by hand. Tests start it on port 0 in a temporary directory.
+type Main struct {
+	Config ServeConfig
+	Clock  numauth.Clock
+	Logger *slog.Logger
+	Stderr io.Writer
+
+	store   *openedStore
+	redis   *goredis.Client
+	ln      net.Listener
+	server  *http.Server
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+	closed  sync.Once
+}
+
+// NewMain returns a Main with the defaults.
+func NewMain() *Main {
+	return &Main{Clock: numauth.SystemClock{}, Stderr: os.Stderr}
+}
+
+// Run opens the store, starts the background work and listens; it returns once requests are accepted.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		l, err := newLogger(m.Stderr, m.Config.LogLevel, m.Config.LogFormat)
+		if err != nil {
+			return err
+		}
+		m.Logger = l
+	}
+	store, err := openStore(ctx, m.Config.Store, m.Clock, false)
+	if err != nil {
+		return err
+	}
+	m.store = store
+
+	var limiter numauth.RateLimiter
+	var nonces numauth.NonceCache
+	if m.Config.Redis != "" {
+		opts, err := goredis.ParseURL(m.Config.Redis)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		m.redis = goredis.NewClient(opts)
+		limiter = redis.NewLimiter(m.redis, "numauth:")
+		nonces = redis.NewNonceCache(m.redis, "numauth:")
+	} else {
+		limiter = inmem.NewLimiter(1_000_000)
+		nonces = inmem.NewNonceCache(m.Config.NonceEntries)
+	}
+
+	tokens, err := jwtoken.New(store.Sealer.DeriveKey("authorization-jwt"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	publicURL := m.Config.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+
+	accounts := sqlstore.NewAccountService(store.DB)
+	schemes := sqlstore.NewSchemeService(store.DB)
+	authorizations := sqlstore.NewAuthorizationService(store.DB)
+	creds := credcache.New(accounts, 100_000)
+	if err := creds.Refresh(ctx); err != nil {
+		return err
+	}
+
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Admin changes reach the gate within one poll: well under the promised second.
+		creds.Run(bg, 250*time.Millisecond, m.Logger)
+	}()
+
+	rpc := alibaba.NewServer(alibaba.Config{
+		Credentials:    creds,
+		Limiter:        limiter,
+		Nonces:         nonces,
+		Clock:          m.Clock,
+		Logger:         m.Logger,
+		MaxBodyBytes:   m.Config.MaxBodyBytes,
+		PublicURL:      publicURL,
+		Authorizations: authorizations,
+		Tokens:         tokens,
+	})
+	pages := console.NewHandler(console.Config{
+		Authorizations: authorizations,
+		Schemes:        schemes,
+		Tokens:         tokens,
+		Clock:          m.Clock,
+		Logger:         m.Logger,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
+	mux.Handle("GET /authorize", m.withRequestID(pages))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", m.ready)
+
+	m.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server", "err", err)
+		}
+	}()
+	m.Logger.Info("numauth listening", "addr", ln.Addr().String(), "public_url", publicURL,
+		"db", store.DB.Dialect(), "shared_state", map[bool]string{true: "redis", false: "memory"}[m.redis != nil],
+		"version", buildVersion())
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Close stops accepting requests, lets those in flight finish (up to 20 seconds), then closes the store.
+func (m *Main) Close() error {
+	var err error
+	m.closed.Do(func() {
+		if m.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			err = m.server.Shutdown(ctx)
+			cancel()
+		} else if m.ln != nil {
+			m.ln.Close()
+		}
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.workers.Wait()
+		if m.redis != nil {
+			m.redis.Close()
+		}
+		if m.store != nil {
+			err = errors.Join(err, m.store.DB.Close())
+		}
+	})
+	return err
+}
+
+// ready answers 200 when the database (and Redis, when used) answer.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, _, err := m.store.DB.SchemaVersion(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if m.redis != nil {
+		if err := m.redis.Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// withRequestID gives a page request an id, in a response header and on every log line.
+func (m *Main) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [16]byte
+		rand.Read(b[:])
+		id := strings.ToUpper(hex.EncodeToString(b[:]))
+		w.Header().Set("X-Request-Id", id)
+		log := m.Logger.With("request_id", id)
+		log.Debug("page", "method", r.Method, "path", r.URL.Path)
+		next.ServeHTTP(w, r.WithContext(numauth.WithLogger(r.Context(), log)))
+	})
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}

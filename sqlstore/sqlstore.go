@@ -1,0 +1,189 @@
+// Package sqlstore stores numauth's accounts, credentials, schemes and authorization requests in SQLite or
+// PostgreSQL.
+//
+// One package serves both engines, a recorded decision: the SQL is written once, by hand, with ?
+// placeholders, and differs only where the small dialect table in dialect.go says so. Each query is
+// therefore written, reviewed and tested once, and storetest holds both engines to one contract.
+//
+// Exported service methods own their transaction; the helpers they call take the *tx, which carries the
+// one time ("now") that the transaction records.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/numauth/numauth"
+)
+
+// DB is an open numauth database: a SQLite file or a PostgreSQL database.
+type DB struct {
+	dialect *dialect
+
+	// write runs write transactions and read runs everything else. On SQLite they are two pools over one
+	// file: write holds a single connection, so writers queue in Go instead of meeting SQLITE_BUSY, and
+	// read holds several, which WAL lets run beside the writer. On PostgreSQL both are the same pool.
+	write, read *sql.DB
+
+	sealer numauth.SecretSealer
+	clock  numauth.Clock
+	auth   *authWriter
+	stmts  sync.Map // query -> *sql.Stmt on read, see queryRow
+}
+
+// Open opens the database named by dsn: "postgres://..." or "postgresql://..." is PostgreSQL, anything
+// else the path of a SQLite file, optionally prefixed by "sqlite:" or "file:". Open does not touch the
+// schema: call EnsureSchema (serve) or Migrate (numauth migrate).
+func Open(ctx context.Context, dsn string, sealer numauth.SecretSealer, clock numauth.Clock) (*DB, error) {
+	if sealer == nil || clock == nil {
+		return nil, errors.New("sqlstore: Open needs a sealer and a clock")
+	}
+	db := &DB{sealer: sealer, clock: clock}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = db.openPostgres(ctx, dsn)
+	} else {
+		err = db.openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.auth = newAuthWriter(db)
+	return db, nil
+}
+
+// Close waits for queued authorization requests to be written, then closes the database.
+func (db *DB) Close() error {
+	db.auth.close()
+	db.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// Times are stored as BIGINT microseconds since the Unix epoch, in both engines. An integer compares and
+// indexes alike in SQLite and PostgreSQL, and needs no driver-specific time handling (modernc's text
+// formats, pgx's timestamptz and time zones); microseconds are PostgreSQL's own resolution, so a later move
+// to timestamptz loses nothing. now truncates to that resolution, so what a method returns equals what a
+// later read returns.
+
+// now returns the time a transaction records.
+func (db *DB) now() time.Time { return db.clock.Now().UTC().Truncate(time.Microsecond) }
+
+func toDB(t time.Time) int64    { return t.UnixMicro() }
+func fromDB(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// tx is a transaction and the one time it records.
+type tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+func (tx *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+func (tx *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+func (tx *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.QueryContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+// update runs fn in a write transaction and commits it when fn returns nil. On SQLite the transaction
+// begins IMMEDIATE (see openSQLite), so it holds the write lock from its first statement and never fails
+// halfway with SQLITE_BUSY.
+func (db *DB) update(ctx context.Context, fn func(*tx) error) error {
+	return db.run(ctx, db.write, nil, fn)
+}
+
+// view runs fn in a read-only transaction, so that its queries see one snapshot.
+func (db *DB) view(ctx context.Context, fn func(*tx) error) error {
+	return db.run(ctx, db.read, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(&tx{Tx: sqlTx, db: db, now: db.now()}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// queryRow runs a single-statement read on the read pool, outside any transaction. The statement is
+// prepared once and kept: SQLite would otherwise parse it on every call, a good part of the hot path's CPU.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt).QueryRowContext(ctx, args...)
+	}
+	// Prepared on first use, as the schema may not exist when the database is opened. When preparing
+	// fails (a missing table, say), running the query unprepared reports the error.
+	s, err := db.read.PrepareContext(ctx, db.dialect.rebind(query))
+	if err != nil {
+		return db.read.QueryRowContext(ctx, db.dialect.rebind(query), args...)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// updated reports whether a statement changed at least one row.
+func updated(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// storeError returns err as the domain sees it. Exported methods call it once, on the way out: a
+// *numauth.Error passes through, a unique violation becomes ECONFLICT, and anything else is wrapped with
+// op, reaching the domain as EINTERNAL.
+func storeError(op string, err error) error {
+	var e *numauth.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return err
+	case uniqueViolation(err):
+		return &numauth.Error{Kind: numauth.ECONFLICT, Internal: op, Err: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY violation, by SQLite extended result
+// code or PostgreSQL SQLSTATE: never by message text, which changes between versions and locales.
+func uniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" // unique_violation
+}
