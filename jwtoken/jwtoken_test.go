@@ -74,3 +74,14 @@ func TestTokens(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkSign(b *testing.B) {
+	tk := mustTokens(b, strings.Repeat("k", 32))
+	exp := time.Now().Add(time.Hour)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tk.Sign("5f5fc603d431441fba6b6633d2222754", exp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

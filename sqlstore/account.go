@@ -324,10 +324,9 @@ func createAccessKey(ctx context.Context, tx *tx, accountID, userID int64) (*num
 	return k, nil
 }
 
-// bumpRevision tells credential caches that something they hold may have changed.
+// bumpRevision tells caches (credentials, schemes) that something they hold may have changed.
 func bumpRevision(ctx context.Context, tx *tx) error {
-	_, err := tx.exec(ctx, `UPDATE revision SET value = value + 1 WHERE id = 1`)
-	return err
+	return tx.queryRow(ctx, `UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value`).Scan(&tx.revision)
 }
 
 func accessKeyNotFound(id string) *numauth.Error {

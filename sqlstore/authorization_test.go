@@ -13,7 +13,7 @@ import (
 func pending(ctx context.Context, db *DB, sc *numauth.Scheme) *pendingAuth {
 	now := db.now()
 	return &pendingAuth{ctx: ctx, result: make(chan error, 1), r: &numauth.AuthorizationRequest{
-		ID: numauth.NewAuthorizationRequestID(), AccountID: sc.AccountID, SchemeID: sc.ID, PhoneNumber: "+8613900000000",
+		ID: numauth.NewAuthorizationRequestID(now), AccountID: sc.AccountID, SchemeID: sc.ID, PhoneNumber: "+8613900000000",
 		Status: numauth.AuthorizationPending, CreatedAt: now, ExpiresAt: now.Add(numauth.AuthorizationLinkTTL),
 	}}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/numauth/numauth"
 )
@@ -39,7 +40,10 @@ func (s *SchemeService) CreateScheme(ctx context.Context, sc *numauth.Scheme) er
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				created.ID, created.AccountID, created.Name, created.Company, created.Purpose,
 				string(created.Type), string(created.State), toDB(tx.now), toDB(tx.now))
-			return err
+			if err != nil {
+				return err
+			}
+			return bumpRevision(ctx, tx)
 		})
 		if err == nil {
 			*sc = created
@@ -74,7 +78,10 @@ func (s *SchemeService) SetSchemeState(ctx context.Context, accountID, id int64,
 		if err == nil && !ok {
 			return schemeNotFound(accountID, id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx)
 	})
 	return storeError("set scheme state", err)
 }
@@ -98,4 +105,47 @@ func (db *DB) findScheme(ctx context.Context, accountID, id int64) (*numauth.Sch
 
 func schemeNotFound(accountID, id int64) *numauth.Error {
 	return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonScheme, "scheme %d not found in account %d", id, accountID)
+}
+
+// schemeCache holds schemes the authorization hot path has read, for as long as the revision does not
+// move; every scheme change bumps it. A nil entry remembers that a scheme does not exist.
+type schemeCache struct {
+	mu       sync.RWMutex
+	revision int64
+	entries  map[[2]int64]*numauth.Scheme
+}
+
+// maxCachedSchemes bounds the cache; when full it starts over.
+const maxCachedSchemes = 100_000
+
+// findSchemeCached is findScheme through the cache. A scheme reviewed in another process is seen within
+// RevisionPollInterval; in this process, at once.
+func (db *DB) findSchemeCached(ctx context.Context, accountID, id int64) (*numauth.Scheme, error) {
+	c := &db.schemes
+	key := [2]int64{accountID, id}
+	rev := db.revision.Load()
+	c.mu.RLock()
+	sc, ok := c.entries[key]
+	fresh := c.revision == rev
+	c.mu.RUnlock()
+	if ok && fresh {
+		if sc == nil {
+			return nil, schemeNotFound(accountID, id)
+		}
+		return sc, nil
+	}
+	sc, err := db.findScheme(ctx, accountID, id)
+	if err != nil && numauth.ErrorKindOf(err) != numauth.ENOTFOUND {
+		return nil, err
+	}
+	c.mu.Lock()
+	if rev > c.revision || c.entries == nil || len(c.entries) >= maxCachedSchemes {
+		c.revision = rev
+		c.entries = make(map[[2]int64]*numauth.Scheme)
+	}
+	if rev == c.revision { // read under an older revision: may be stale, not worth keeping
+		c.entries[key] = sc
+	}
+	c.mu.Unlock()
+	return sc, err
 }

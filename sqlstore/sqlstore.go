@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,7 +39,20 @@ type DB struct {
 	clock  numauth.Clock
 	auth   *authWriter
 	stmts  sync.Map // query -> *sql.Stmt on read, see queryRow
+
+	// revision is the newest value of the revision table this process knows of: raised by its own
+	// commits at once and by a poll every RevisionPollInterval for other processes' (the admin CLI,
+	// other replicas). Caches of rows that bump the revision drop what they hold when it moves.
+	revision atomic.Int64
+	schemes  schemeCache
+	stopPoll chan struct{}
+	stopOnce sync.Once
+	polling  sync.WaitGroup
 }
+
+// RevisionPollInterval is how often a DB looks for changes made by other processes: the bound on how
+// stale a cached scheme can be.
+const RevisionPollInterval = 250 * time.Millisecond
 
 // Open opens the database named by dsn: "postgres://..." or "postgresql://..." is PostgreSQL, anything
 // else the path of a SQLite file, optionally prefixed by "sqlite:" or "file:". Open does not touch the
@@ -58,12 +72,46 @@ func Open(ctx context.Context, dsn string, sealer numauth.SecretSealer, clock nu
 		return nil, err
 	}
 	db.auth = newAuthWriter(db)
+	db.stopPoll = make(chan struct{})
+	db.polling.Add(1)
+	go db.maintain()
 	return db, nil
+}
+
+// maintain runs until Close: it keeps db.revision current with other processes' changes.
+func (db *DB) maintain() {
+	defer db.polling.Done()
+	t := time.NewTicker(RevisionPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stopPoll:
+			return
+		case <-t.C:
+			var rev int64
+			// Errors (no schema yet, a database restart) leave the revision as it was; the next tick retries.
+			if err := db.queryRow(context.Background(), `SELECT value FROM revision WHERE id = 1`).Scan(&rev); err == nil {
+				db.observeRevision(rev)
+			}
+		}
+	}
+}
+
+// observeRevision raises db.revision to rev; it never goes back.
+func (db *DB) observeRevision(rev int64) {
+	for {
+		cur := db.revision.Load()
+		if rev <= cur || db.revision.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
 }
 
 // Close waits for queued authorization requests to be written, then closes the database.
 func (db *DB) Close() error {
 	db.auth.close()
+	db.stopOnce.Do(func() { close(db.stopPoll) })
+	db.polling.Wait()
 	db.stmts.Range(func(_, s any) bool {
 		s.(*sql.Stmt).Close()
 		return true
@@ -93,8 +141,9 @@ func fromDB(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // tx is a transaction and the one time it records.
 type tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db       *DB
+	now      time.Time
+	revision int64 // set by bumpRevision; published to db.revision once the transaction commits
 }
 
 func (tx *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -126,11 +175,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return err
 	}
-	if err := fn(&tx{Tx: sqlTx, db: db, now: db.now()}); err != nil {
+	t := &tx{Tx: sqlTx, db: db, now: db.now()}
+	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
-	return sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	if t.revision != 0 {
+		db.observeRevision(t.revision)
+	}
+	return nil
 }
 
 // queryRow runs a single-statement read on the read pool, outside any transaction. The statement is

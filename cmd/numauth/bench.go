@@ -75,6 +75,7 @@ load is open-loop at that many requests per second and latency counts from each 
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
+			setGCPercent()
 			return runBench(cmd.Context(), cmd.OutOrStdout(), c)
 		},
 	}

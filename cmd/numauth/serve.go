@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,7 @@ func newServeCommand() *cobra.Command {
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
+			setGCPercent()
 			ctx := cmd.Context()
 			if err := m.Run(ctx); err != nil {
 				m.Close()
@@ -261,6 +263,16 @@ func (m *Main) withRequestID(next http.Handler) http.Handler {
 		log.Debug("page", "method", r.Method, "path", r.URL.Path)
 		next.ServeHTTP(w, r.WithContext(numauth.WithLogger(r.Context(), log)))
 	})
+}
+
+// setGCPercent makes the collector run a quarter as often as Go's default, unless GOGC says otherwise. The
+// server's live heap is a few megabytes, so the default collects many times a second under load; at 400
+// the heap still stays in the tens of megabytes, and the p99 latency at half the peak rate drops by a
+// third (docs/PERFORMANCE.md).
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
