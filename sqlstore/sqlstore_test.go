@@ -12,6 +12,7 @@ import (
 
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/aesgcm"
+	"github.com/numauth/numauth/numauthtest"
 	"github.com/numauth/numauth/storetest"
 )
 
@@ -22,7 +23,7 @@ var engines = []struct {
 	newDSN func(testing.TB) string
 }{
 	{"sqlite", newSQLiteDSN},
-	{"postgres", newPostgresDSN},
+	{"postgres", numauthtest.NewPostgresSchema},
 }
 
 func forEachEngine(t *testing.T, fn func(t *testing.T, newDSN func(testing.TB) string)) {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/numauth/numauth/numauthtest"
 )
 
 // getAuthorizationURLFixture is one server with the accounts and schemes every row needs.
@@ -34,6 +36,11 @@ func newGetAuthorizationURLFixture(tb testing.TB, dsn string) *getAuthorizationU
 // in JSON and in XML.
 func TestGetAuthorizationURL(t *testing.T) {
 	testGetAuthorizationURL(t, "")
+}
+
+// TestGetAuthorizationURLOnPostgres runs the same rows on PostgreSQL.
+func TestGetAuthorizationURLOnPostgres(t *testing.T) {
+	testGetAuthorizationURL(t, numauthtest.NewPostgresSchema(t))
 }
 
 func testGetAuthorizationURL(t *testing.T, dsn string) {
@@ -141,7 +148,16 @@ func httpGet(tb testing.TB, u string) (int, string) {
 
 // TestThrottling: with a quota of 20/s, 200 concurrent calls in one second let at most 20 through.
 func TestThrottling(t *testing.T) {
-	s := mustRunMain(t, "")
+	testThrottling(t, mustRunMain(t, ""))
+}
+
+// TestThrottlingWithRedis: the same through the Redis limiter that replicas share, on PostgreSQL.
+func TestThrottlingWithRedis(t *testing.T) {
+	redisURL := numauthtest.RedisURL(t)
+	testThrottling(t, mustRunMain(t, numauthtest.NewPostgresSchema(t), func(c *ServeConfig) { c.Redis = redisURL }))
+}
+
+func testThrottling(t *testing.T, s *testServer) {
 	a := s.mustCreateAccount(t, "acme")
 	scheme := s.mustCreateScheme(t, a, "approved")
 	s.admin(t, "quota", "set", "--account", a.ID, "--action", "Dypnsapi.GetAuthorizationUrl", "--qps", "20")

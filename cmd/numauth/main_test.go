@@ -27,12 +27,15 @@ type testServer struct {
 
 // mustRunMain starts numauth serve. dsn "" means the default SQLite database in the data directory.
 // The clock starts at wall time (the SDKs sign with it) and moves only when a test moves it.
-func mustRunMain(tb testing.TB, dsn string) *testServer {
+func mustRunMain(tb testing.TB, dsn string, configure ...func(*ServeConfig)) *testServer {
 	tb.Helper()
 	dir := tb.TempDir()
 	s := &testServer{clock: numauthtest.NewClock(time.Now()), store: StoreConfig{DataDir: dir, DB: dsn}, logs: &lockedWriter{w: &bytes.Buffer{}}}
 	m := NewMain()
 	m.Config = ServeConfig{Store: s.store, Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", NonceEntries: 100_000}
+	for _, f := range configure {
+		f(&m.Config)
+	}
 	m.Clock = s.clock
 	m.Logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := m.Run(context.Background()); err != nil {
