@@ -266,9 +266,12 @@ func (ex *exchange) fail(err error) {
 	if ex.cred != nil {
 		attrs = append(attrs, "account", ex.cred.Account.ID)
 	}
-	if we.Status >= 500 {
+	switch {
+	case ex.r.Context().Err() != nil:
+		ex.log.Info("rpc abandoned by the client", attrs...)
+	case we.Status >= 500:
 		ex.log.Error("rpc failed", attrs...)
-	} else {
+	default:
 		ex.log.Info("rpc refused", attrs...)
 	}
 }
