@@ -6,7 +6,6 @@ package alibaba
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -127,8 +126,7 @@ func (s *Server) route(q *Request) (*action, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
 	w.Header().Set("x-acs-request-id", requestID)
-	log := s.log.With("request_id", requestID)
-	ex := &exchange{w: w, r: r, requestID: requestID, log: log, format: "JSON"}
+	ex := &exchange{w: w, r: r, requestID: requestID, base: s.log, format: "JSON"}
 	defer func() {
 		if v := recover(); v != nil {
 			ex.fail(numauth.Internal(fmt.Errorf("panic: %v", v), "panic\n%s", debug.Stack()))
@@ -144,7 +142,8 @@ type exchange struct {
 	w         http.ResponseWriter
 	r         *http.Request
 	requestID string
-	log       *slog.Logger
+	base      *slog.Logger
+	log       *slog.Logger // base with the request id; made on first use, as most requests log nothing
 	format    string
 	req       *Request
 	action    *action // set once routed: errors after that use the product's table
@@ -200,7 +199,9 @@ func (ex *exchange) succeed(body any) error {
 	}
 	doc = append(doc, b[1:]...)
 	ex.write(http.StatusOK, ex.action.name+"Response", doc)
-	ex.log.Debug("rpc", "action", ex.action.quotaKey(), "account", ex.cred.Account.ID, "status", http.StatusOK)
+	if ex.base.Enabled(ex.r.Context(), slog.LevelDebug) {
+		ex.logger().Debug("rpc", "action", ex.action.quotaKey(), "account", ex.cred.Account.ID, "status", http.StatusOK)
+	}
 	return nil
 }
 
@@ -268,11 +269,11 @@ func (ex *exchange) fail(err error) {
 	}
 	switch {
 	case ex.r.Context().Err() != nil:
-		ex.log.Info("rpc abandoned by the client", attrs...)
+		ex.logger().Info("rpc abandoned by the client", attrs...)
 	case we.Status >= 500:
-		ex.log.Error("rpc failed", attrs...)
+		ex.logger().Error("rpc failed", attrs...)
 	default:
-		ex.log.Info("rpc refused", attrs...)
+		ex.logger().Info("rpc refused", attrs...)
 	}
 }
 
@@ -304,28 +305,34 @@ func (ex *exchange) write(status int, root string, doc []byte) {
 			ex.w.Write(x)
 			return
 		}
-		ex.log.Error("render xml", "err", err)
+		ex.logger().Error("render xml", "err", err)
 	}
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	ex.w.WriteHeader(status)
 	ex.w.Write(doc)
 }
 
+// logger returns the request's logger, every line of which carries the request id.
+func (ex *exchange) logger() *slog.Logger {
+	if ex.log == nil {
+		ex.log = ex.base.With("request_id", ex.requestID)
+	}
+	return ex.log
+}
+
 // newRequestID returns an upper-case UUID (version 4), as Alibaba's RequestId looks.
 func newRequestID() string {
+	const upperHex = "0123456789ABCDEF"
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return strings.ToUpper(string(out[:]))
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, upperHex[c>>4], upperHex[c&0x0f])
+	}
+	return string(out)
 }

@@ -3,6 +3,7 @@ package inmem_test
 import (
 	"context"
 	"fmt"
+	"github.com/numauth/numauth/statetest"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -21,30 +22,7 @@ func BenchmarkLimiterAllow(b *testing.B) {
 }
 
 func benchmarkLimiter(b *testing.B, nkeys int) {
-	const limit, window = 1000, time.Second
-	l := inmem.NewLimiter(nkeys)
-	keys := make([]string, nkeys)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("%d/Dypnsapi.GetAuthorizationUrl", 1000000+i)
-	}
-	var tick, admitted atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			i := tick.Add(1)
-			ok, _, err := l.Allow(ctx, keys[i%int64(nkeys)], limit, window, t0.Add(time.Duration(i)*time.Microsecond))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if ok {
-				admitted.Add(1)
-			}
-		}
-	})
-	b.ReportMetric(float64(admitted.Load())/float64(b.N), "admitted/op")
+	statetest.BenchmarkLimiter(b, inmem.NewLimiter(nkeys), nkeys)
 }
 
 // BenchmarkNonceUse records a fresh nonce per call from parallel callers, at a simulated 1000 requests a

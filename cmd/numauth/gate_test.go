@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +175,9 @@ func TestGatewayErrors(t *testing.T) {
 		}
 		if env["RequestId"] != resp.Header.Get("x-acs-request-id") || env["HostId"] != s.Addr() {
 			t.Errorf("RequestId %v / header %q / HostId %v", env["RequestId"], resp.Header.Get("x-acs-request-id"), env["HostId"])
+		}
+		if !regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`).MatchString(env["RequestId"].(string)) {
+			t.Errorf("RequestId %v is not an upper-case UUID", env["RequestId"])
 		}
 		if !strings.Contains(s.logs.String(), env["RequestId"].(string)) {
 			t.Error("the request id is not in the logs")
