@@ -4,6 +4,7 @@
 package alibaba
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -186,7 +187,7 @@ func (s *Server) serve(ctx context.Context, ex *exchange) error {
 
 // succeed writes a 200 with the action's body, RequestId first.
 func (ex *exchange) succeed(body any) error {
-	b, err := json.Marshal(body)
+	b, err := marshalJSON(body)
 	if err != nil || len(b) < 2 || b[0] != '{' {
 		return numauth.Internal(err, "marshal %T", body)
 	}
@@ -254,7 +255,7 @@ func (ex *exchange) fail(err error) {
 		ex.w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
 		ex.w.Header().Set("x-ratelimit-user-api", "Remain:0,TimeLeft:"+strconv.FormatInt(ms, 10))
 	}
-	body, mErr := json.Marshal(env)
+	body, mErr := marshalJSON(env)
 	if mErr != nil {
 		body = []byte(`{"Code":"InternalError"}`)
 	}
@@ -310,6 +311,18 @@ func (ex *exchange) write(status int, root string, doc []byte) {
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	ex.w.WriteHeader(status)
 	ex.w.Write(doc)
+}
+
+// marshalJSON encodes v as Alibaba does: '&', '<' and '>' as themselves, not as \u0026 escapes (the
+// SDKs read either, but people and log scrapers read the bodies too).
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // logger returns the request's logger, every line of which carries the request id.

@@ -164,9 +164,13 @@ func TestGatewayErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
 		var env map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		if err := json.Unmarshal(raw, &env); err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `\u0026`) || !strings.Contains(string(raw), "&product=Dypnsapi&requestId=") {
+			t.Errorf("Recommend is not written as Alibaba writes it: %s", raw)
 		}
 		for _, k := range []string{"RequestId", "HostId", "Code", "Message", "Recommend"} {
 			if _, ok := env[k].(string); !ok {

@@ -111,10 +111,6 @@ func (s *testServer) mustCreateScheme(tb testing.TB, acct tenant, state string, 
 	return id
 }
 
-// waitForAdminChange lets the server's credential cache see an admin change. The promise is "within one
-// second"; the cache polls every 250ms.
-func (s *testServer) waitForAdminChange() { time.Sleep(600 * time.Millisecond) }
-
 func jsonID(tb testing.TB, v any) string {
 	tb.Helper()
 	n, ok := v.(json.Number)
