@@ -1,0 +1,109 @@
+package numauth
+
+import (
+	"context"
+	"time"
+)
+
+// MessageKind is how a message reaches the phone.
+type MessageKind string
+
+// Message kinds. A voice message carries the text to speak.
+const (
+	MessageSMS   MessageKind = "sms"
+	MessageVoice MessageKind = "voice"
+)
+
+// MessageStatus is where a message stands in the outbox.
+type MessageStatus string
+
+// Message statuses. queued -> sending -> sent (-> delivered, when the channel reports a receipt); a message
+// that runs out of attempts is failed; one whose code expired before it could be sent is expired.
+const (
+	MessageQueued    MessageStatus = "queued"
+	MessageSending   MessageStatus = "sending"
+	MessageSent      MessageStatus = "sent"
+	MessageDelivered MessageStatus = "delivered"
+	MessageFailed    MessageStatus = "failed"
+	MessageExpired   MessageStatus = "expired"
+)
+
+// Message is one SMS or voice call numauth accepted to send. It is stored in the outbox in the same
+// transaction as whatever it carries (a verification code), before the API answers.
+type Message struct {
+	ID        string // 32 lower-case hex, time-ordered
+	AccountID int64
+	Phone     string // E.164
+	Kind      MessageKind
+	Locale    string // e.g. zh_CN, en_US
+	Body      string
+	Channel   string // the delivery channel that takes it: "outbox", "webhook", ...
+	Status    MessageStatus
+
+	Encoding string // "GSM-7" or "UCS-2" (SMS only)
+	Segments int    // SMS segments the body takes
+
+	Test bool // to a test number: never leaves the outbox
+
+	Attempts      int
+	NextAttemptAt time.Time // when a queued message is due
+	ExpiresAt     time.Time // after this it is not worth sending
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryAttempt is the record of one try at delivering a message.
+type DeliveryAttempt struct {
+	MessageID string
+	Number    int // 1 for the first attempt
+	At        time.Time
+	Outcome   DeliveryOutcome
+	Detail    string // what the channel answered (status, receipt id, error), for operators
+}
+
+// DeliveryOutcome is what a channel made of one attempt.
+type DeliveryOutcome string
+
+// Delivery outcomes.
+const (
+	DeliverySent      DeliveryOutcome = "sent"      // handed over; a receipt may follow
+	DeliveryDelivered DeliveryOutcome = "delivered" // the channel knows it reached the phone
+	DeliveryRetry     DeliveryOutcome = "retry"     // failed for now (timeout, 5xx): try again later
+	DeliveryFailed    DeliveryOutcome = "failed"    // failed for good (refused, 4xx)
+)
+
+// MessageFilter selects messages for listing. Zero fields do not filter.
+type MessageFilter struct {
+	AccountID int64
+	Phone     string // E.164
+	Limit     int    // 0 means a default bound
+}
+
+// Outbox is the durable queue of messages. Enqueueing happens inside the transaction of the service that
+// creates the message (see CodeService); the outbox itself hands messages to delivery workers and records
+// what became of them.
+type Outbox interface {
+	// ClaimMessages takes up to n due messages (queued, NextAttemptAt <= now, not expired) and marks them
+	// sending, leased to worker until now+lease; a message whose lease runs out is due again, so a worker
+	// that dies loses nothing. Safe with any number of workers and replicas: no message is claimed twice
+	// while its lease holds. Expired queued messages are marked expired on the way.
+	ClaimMessages(ctx context.Context, worker string, n int, lease time.Duration) ([]*Message, error)
+	// RecordAttempt records an attempt by the worker holding the lease and moves the message on: sent or
+	// delivered are final for the worker; retry queues it again at retryAt (or fails it when attempts are
+	// exhausted); failed is final. ECONFLICT when the worker no longer holds the lease.
+	RecordAttempt(ctx context.Context, worker string, a DeliveryAttempt, retryAt time.Time) error
+	// FindMessages lists messages, newest first.
+	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
+	// FindMessageAttempts lists a message's attempts, oldest first.
+	FindMessageAttempts(ctx context.Context, messageID string) ([]*DeliveryAttempt, error)
+}
+
+// Channel delivers messages: the outbox channel (records and sends nothing), a webhook, Kannel, SMPP.
+type Channel interface {
+	// Name is the channel's name as messages record it.
+	Name() string
+	// Deliver makes one attempt. It returns the outcome and a detail for the attempt record; an error is a
+	// retryable failure whose text becomes the detail.
+	Deliver(ctx context.Context, m *Message) (DeliveryOutcome, string, error)
+}
