@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,10 +81,23 @@ func stores(db *DB) storetest.Stores {
 		Accounts:       NewAccountService(db),
 		Schemes:        NewSchemeService(db),
 		Authorizations: NewAuthorizationService(db),
+		Codes:          mustCodeService(db),
+		Outbox:         NewOutbox(db),
 		EnsureSchema:   db.EnsureSchema,
 		Migrate:        db.Migrate,
 		SchemaVersion:  db.SchemaVersion,
 	}
+}
+
+// testCodeKey keys the hashes of codes in tests.
+var testCodeKey = []byte("numauth test code key, 32 bytes!")
+
+func mustCodeService(db *DB) *CodeService {
+	s, err := NewCodeService(db, testCodeKey)
+	if err != nil {
+		panic(err) // only a short key fails, and testCodeKey is not short
+	}
+	return s
 }
 
 // mustApprovedScheme creates an account and an approved normal scheme in it.
@@ -154,8 +168,9 @@ func TestEnsureSchema(t *testing.T) {
 			if err := db.Migrate(t.Context()); err != nil {
 				t.Fatalf("Migrate: %v", err)
 			}
-			if current, latest, err := db.SchemaVersion(t.Context()); err != nil || current != latest || latest != 2 {
-				t.Fatalf("SchemaVersion after Migrate: got (%d, %d, %v), want (2, 2, nil)", current, latest, err)
+			want := len(mustMigrations(t, sqliteDialect)) + 1
+			if current, latest, err := db.SchemaVersion(t.Context()); err != nil || current != latest || latest != want {
+				t.Fatalf("SchemaVersion after Migrate: got (%d, %d, %v), want (%d, %d, nil)", current, latest, err, want, want)
 			}
 			if _, err := db.write.ExecContext(t.Context(), "INSERT INTO upgrade_probe (id) VALUES (1)"); err != nil {
 				t.Errorf("the new migration's table: %v", err)
@@ -189,17 +204,23 @@ func TestEnsureSchema(t *testing.T) {
 // withExtraMigration makes db's binary one migration newer than its database.
 func withExtraMigration(t *testing.T, db *DB, sql string) {
 	t.Helper()
-	files := fstest.MapFS{"0002_probe.sql": {Data: []byte(sql)}}
-	ms, err := db.dialect.migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms := mustMigrations(t, db.dialect)
+	files := fstest.MapFS{fmt.Sprintf("%04d_probe.sql", len(ms)+1): {Data: []byte(sql)}}
 	for _, m := range ms {
 		files[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
 	}
 	d := *db.dialect
 	d.migrationFS = files
 	db.dialect = &d
+}
+
+func mustMigrations(t *testing.T, d *dialect) []migration {
+	t.Helper()
+	ms, err := d.migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }
 
 func TestDialect(t *testing.T) {

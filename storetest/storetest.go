@@ -23,6 +23,8 @@ type Stores struct {
 	Accounts       numauth.AccountService
 	Schemes        numauth.SchemeService
 	Authorizations numauth.AuthorizationService
+	Codes          numauth.CodeService
+	Outbox         numauth.Outbox
 
 	// EnsureSchema creates the schema in an empty database, as the server does at a fresh install.
 	EnsureSchema func(context.Context) error
@@ -54,6 +56,20 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"CreateAuthorizationRequest", testCreateAuthorizationRequest},
 		{"FindAuthorizationRequestByID", testFindAuthorizationRequestByID},
 		{"ConcurrentAuthorizationRequests", testConcurrentAuthorizationRequests},
+		{"SendCode", testSendCode},
+		{"SendCodeValidation", testSendCodeValidation},
+		{"CheckCode", testCheckCode},
+		{"DuplicatePolicy", testDuplicatePolicy},
+		{"SendLimits", testSendLimits},
+		{"Destinations", testDestinations},
+		{"CodeSettings", testCodeSettings},
+		{"TestNumbers", testTestNumbers},
+		{"ConcurrentSends", testConcurrentSends},
+		{"ConcurrentChecks", testConcurrentChecks},
+		{"ClaimMessages", testClaimMessages},
+		{"RecordAttempt", testRecordAttempt},
+		{"FindMessages", testFindMessages},
+		{"ConcurrentClaims", testConcurrentClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

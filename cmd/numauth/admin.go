@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +45,7 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand())
 	return cmd
 }
 
@@ -348,5 +349,79 @@ func (a *admin) schemeCommand() *cobra.Command {
 		return c
 	}
 	cmd.AddCommand(create, review("approve", numauth.ReviewApproved), review("reject", numauth.ReviewRejected))
+	return cmd
+}
+
+// outboxMessage is one row of `admin outbox list`, in the JSON field names tests and scripts read.
+type outboxMessage struct {
+	Id        string
+	AccountId int64
+	Phone     string
+	Channel   string
+	Kind      string
+	Locale    string
+	Body      string
+	Status    string
+	Encoding  string
+	Segments  int
+	Attempts  int
+	Test      bool
+	LastError string `json:",omitempty"`
+	CreatedAt string
+}
+
+func (a *admin) outboxCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "outbox", Short: "Look at the messages numauth accepted to send"}
+	var accountID int64
+	var phone string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List messages, newest first (-o json: a JSON array)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			store, err := openStore(ctx, a.store, numauth.SystemClock{}, false)
+			if err != nil {
+				return err
+			}
+			defer store.DB.Close()
+			f := numauth.MessageFilter{AccountID: accountID, Limit: limit}
+			if phone != "" {
+				if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
+					return fmt.Errorf("--phone %q is not a phone number", phone)
+				}
+			}
+			msgs, err := sqlstore.NewOutbox(store.DB).FindMessages(ctx, f)
+			if err != nil {
+				return adminError(err)
+			}
+			rows := make([]outboxMessage, 0, len(msgs))
+			for _, m := range msgs {
+				rows = append(rows, outboxMessage{
+					Id: m.ID, AccountId: m.AccountID, Phone: m.Phone, Channel: m.Channel, Kind: string(m.Kind),
+					Locale: m.Locale, Body: m.Body, Status: string(m.Status), Encoding: m.Encoding,
+					Segments: m.Segments, Attempts: m.Attempts, Test: m.Test, LastError: m.LastError,
+					CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
+				})
+			}
+			out := cmd.OutOrStdout()
+			if a.output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetEscapeHTML(false)
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CREATED\tPHONE\tKIND\tCHANNEL\tSTATUS\tLOCALE\tBODY")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CreatedAt, r.Phone, r.Kind, r.Channel, r.Status, r.Locale, r.Body)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().Int64Var(&accountID, "account", 0, "only this account's messages")
+	list.Flags().StringVar(&phone, "phone", "", "only messages to this number")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.AddCommand(list)
 	return cmd
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/numauth/numauth/alibaba"
 	"github.com/numauth/numauth/console"
 	"github.com/numauth/numauth/credcache"
+	"github.com/numauth/numauth/delivery"
+	"github.com/numauth/numauth/delivery/webhook"
 	"github.com/numauth/numauth/inmem"
 	"github.com/numauth/numauth/jwtoken"
 	"github.com/numauth/numauth/redis"
@@ -39,6 +41,10 @@ type ServeConfig struct {
 	LogFormat    string
 	MaxBodyBytes int64
 	NonceEntries int // bound of the in-memory replay cache
+
+	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
+	WebhookURL    string
+	WebhookSecret string // HMAC key the webhook receiver verifies
 }
 
 func (c *ServeConfig) addFlags(cmd *cobra.Command) {
@@ -51,6 +57,40 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", alibaba.DefaultMaxBodyBytes, "largest accepted request body")
 	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
+	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
+	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
+	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
+}
+
+// ChannelName is the channel new messages go to.
+func (c *ServeConfig) ChannelName() string {
+	if c.Channel == "" {
+		return delivery.OutboxChannelName
+	}
+	return c.Channel
+}
+
+// channels builds the delivery channels: the outbox channel always (messages recorded before a webhook was
+// configured still drain), the webhook when configured.
+func (c *ServeConfig) channels(clock numauth.Clock) ([]numauth.Channel, error) {
+	chans := []numauth.Channel{delivery.OutboxChannel{}}
+	switch c.ChannelName() {
+	case delivery.OutboxChannelName:
+		if c.WebhookURL == "" {
+			return chans, nil
+		}
+	case webhook.Name:
+		if c.WebhookURL == "" || c.WebhookSecret == "" {
+			return nil, fmt.Errorf("--channel webhook needs --webhook-url and --webhook-secret")
+		}
+	default:
+		return nil, fmt.Errorf("--channel %q: want outbox or webhook", c.Channel)
+	}
+	wh, err := webhook.New(webhook.Config{URL: c.WebhookURL, Secret: []byte(c.WebhookSecret), Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	return append(chans, wh), nil
 }
 
 func newServeCommand() *cobra.Command {
@@ -133,6 +173,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	channels, err := m.Config.channels(m.Clock)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
 		return err
@@ -151,8 +195,25 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	worker, err := delivery.NewWorker(delivery.Config{
+		Outbox:   sqlstore.NewOutbox(store.DB),
+		Channels: channels,
+		Clock:    m.Clock,
+		Logger:   m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		if err := worker.Run(bg); err != nil {
+			m.Logger.Error("delivery worker", "err", err)
+		}
+	}()
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
