@@ -132,6 +132,7 @@ type CodeRequest struct {
 	Locale  string      // e.g. zh_CN
 	Channel string      // the delivery channel that takes the message
 	// Text is the message, rendered by the caller in its locale, with CodePlaceholder where the code goes.
+	// In a voice message the code is written spelled out, character by character, in the locale's way.
 	Text   string
 	Length int      // MinCodeLength to MaxCodeLength; DefaultCodeLength when 0
 	Type   CodeType // CodeDigits when 0

@@ -30,6 +30,10 @@ type Vars struct {
 	Code    string // the verification code; in voice texts, spoken character by character
 	App     string // the name of the app the code is for; the built-in SMS texts show it, so set it
 	Minutes int    // how long the code is valid, written in decimal
+	// Placeholder says Code is a placeholder that a later step replaces with the code (the code engine's
+	// "##code##"): it is written as given even in voice texts, and the later step spells the code out
+	// with SpellCode.
+	Placeholder bool
 }
 
 // MaxTemplateLen is the longest template Override accepts, in bytes. It bounds what an account can store,
@@ -169,12 +173,19 @@ func (c *Catalog) Render(locale string, kind Kind, vars Vars) (text string, used
 		}
 	}
 	code := vars.Code
-	if kind == KindVoice {
+	if kind == KindVoice && !vars.Placeholder {
 		lang, _, _ := splitLocale(used)
 		code = spokenCode(lang, code)
 	}
 	r := strings.NewReplacer("{code}", code, "{app}", vars.App, "{minutes}", strconv.Itoa(vars.Minutes))
 	return r.Replace(template), used
+}
+
+// SpellCode writes a code the way a voice text in the locale says it: character by character, with the
+// language's separator (see Render). It is for a code put into a text rendered with Vars.Placeholder.
+func SpellCode(locale, code string) string {
+	lang, _, _ := splitLocale(Resolve(locale))
+	return spokenCode(lang, code)
 }
 
 // spokenCode writes a code so that a speech engine reads its characters one by one.

@@ -393,3 +393,19 @@ func TestCatalogConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestPlaceholderThenSpellCode(t *testing.T) {
+	c := NewCatalog()
+	for _, locale := range []string{"en_US", "zh_CN", "ar_SA"} {
+		t.Run(locale+" voice text spelled after rendering matches rendering with the code", func(t *testing.T) {
+			direct, _ := c.Render(locale, KindVoice, Vars{Code: "482913", App: "Acme", Minutes: 5})
+			tmpl, _ := c.Render(locale, KindVoice, Vars{Code: "##code##", App: "Acme", Minutes: 5, Placeholder: true})
+			if !strings.Contains(tmpl, "##code##") {
+				t.Fatalf("placeholder was spelled: %q", tmpl)
+			}
+			if got := strings.ReplaceAll(tmpl, "##code##", SpellCode(locale, "482913")); got != direct {
+				t.Errorf("got %q, want %q", got, direct)
+			}
+		})
+	}
+}

@@ -152,6 +152,10 @@ func (s *CodeService) prepare(ctx context.Context, r numauth.CodeRequest) (*pend
 
 // render fills m's body with text and code, and its encoding and segments, and returns the body sealed.
 func render(sealer numauth.SecretSealer, m *numauth.Message, text, code string) ([]byte, error) {
+	if m.Kind == numauth.MessageVoice {
+		// A speech engine would read "482913" as a number: voice texts say the code character by character.
+		code = smstext.SpellCode(m.Locale, code)
+	}
 	m.Body = strings.ReplaceAll(text, numauth.CodePlaceholder, code)
 	m.Encoding, m.Segments = "", 0
 	if m.Kind == numauth.MessageSMS {

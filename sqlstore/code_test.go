@@ -168,3 +168,41 @@ func BenchmarkSendCode(b *testing.B) {
 		})
 	}
 }
+
+// TestVoiceCodeIsSpelled: a voice message says the code character by character, in the locale's way; an
+// SMS writes it as it is.
+func TestVoiceCodeIsSpelled(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpenMigrated(t, newSQLiteDSN, numauthtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	s, err := NewCodeService(db, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := mustCodeAccount(t, db, s, numauth.CodeLimits{})
+	for _, row := range []struct {
+		kind  numauth.MessageKind
+		phone string
+		want  func(code string) string
+	}{
+		{numauth.MessageSMS, "13900000011", func(code string) string { return "Code: " + code }},
+		{numauth.MessageVoice, "13900000012", func(code string) string {
+			return fmt.Sprintf("Code: %c, %c, %c, %c, %c, %c", code[0], code[1], code[2], code[3], code[4], code[5])
+		}},
+	} {
+		t.Run(string(row.kind), func(t *testing.T) {
+			r := numauth.CodeRequest{AccountID: acct, Scope: "s", Phone: row.phone, Kind: row.kind, Locale: "en_US",
+				Channel: "outbox", Text: "Code: " + numauth.CodePlaceholder}
+			sent, err := s.SendCode(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := NewOutbox(db).FindMessages(ctx, numauth.MessageFilter{Phone: sent.Phone})
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("got %d messages, %v", len(msgs), err)
+			}
+			if got, want := msgs[0].Body, row.want(sent.Code); got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
