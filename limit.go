@@ -23,6 +23,13 @@ type NonceCache interface {
 // DefaultQPS holds the documented per-account QPS of each action, keyed "Product.Action".
 var DefaultQPS = map[string]int{
 	"Dypnsapi.GetAuthorizationUrl": 1000,
+
+	"cams.AddChatappPhoneNumber":            10,
+	"cams.GetChatappVerifyCode":             10,
+	"cams.ChatappVerifyAndRegister":         10,
+	"cams.GetPhoneNumberVerificationStatus": 10,
+	"cams.QueryChatappPhoneNumbers":         10,
+	"cams.ChatappPhoneNumberDeregister":     10,
 }
 
 // FallbackQPS applies to an action with neither a documented default nor an override.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/smstext"
 )
 
 // Config is what the gateway needs.
@@ -31,6 +32,12 @@ type Config struct {
 	PublicURL      string // where phone owners reach numauth, for links such as AuthorizationUrl
 	Authorizations numauth.AuthorizationService
 	Tokens         numauth.AuthorizationTokens
+
+	Codes   numauth.CodeService
+	CAMS    numauth.CAMSService
+	Texts   *smstext.Catalog // message texts per locale; the built-ins when nil
+	Channel string           // the delivery channel new messages go to ("outbox" when empty)
+	Notify  func()           // called after a message is enqueued, to wake the delivery worker
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.
@@ -74,6 +81,7 @@ type call struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	texts    *smstext.Catalog
 	versions map[string][]*product // by API version; Dypnsapi and Dysmsapi share 2017-05-25
 }
 
@@ -88,8 +96,18 @@ func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, versions: make(map[string][]*product)}
+	if cfg.Texts == nil {
+		cfg.Texts = smstext.NewCatalog()
+	}
+	if cfg.Channel == "" {
+		cfg.Channel = "outbox"
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, texts: cfg.Texts, versions: make(map[string][]*product)}
 	s.register(s.dypnsapi())
+	s.register(s.cams())
 	return s
 }
 

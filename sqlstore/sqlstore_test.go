@@ -83,6 +83,7 @@ func stores(db *DB) storetest.Stores {
 		Authorizations: NewAuthorizationService(db),
 		Codes:          mustCodeService(db),
 		Outbox:         NewOutbox(db),
+		CAMS:           NewCAMSService(db),
 		EnsureSchema:   db.EnsureSchema,
 		Migrate:        db.Migrate,
 		SchemaVersion:  db.SchemaVersion,

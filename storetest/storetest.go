@@ -25,6 +25,7 @@ type Stores struct {
 	Authorizations numauth.AuthorizationService
 	Codes          numauth.CodeService
 	Outbox         numauth.Outbox
+	CAMS           numauth.CAMSService
 
 	// EnsureSchema creates the schema in an empty database, as the server does at a fresh install.
 	EnsureSchema func(context.Context) error
@@ -70,6 +71,13 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"RecordAttempt", testRecordAttempt},
 		{"FindMessages", testFindMessages},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"CreateCustSpace", testCreateCustSpace},
+		{"FindCustSpace", testFindCustSpace},
+		{"AddChatappNumber", testAddChatappNumber},
+		{"FindChatappNumber", testFindChatappNumber},
+		{"FindChatappNumbers", testFindChatappNumbers},
+		{"SetChatappNumberStatus", testSetChatappNumberStatus},
+		{"CAMSTenantIsolation", testCAMSTenantIsolation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,7 +45,7 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand(), a.outboxCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand())
 	return cmd
 }
 
@@ -53,6 +53,7 @@ func newAdminCommand() *cobra.Command {
 type services struct {
 	accounts *sqlstore.AccountService
 	schemes  *sqlstore.SchemeService
+	cams     *sqlstore.CAMSService
 }
 
 // run opens the store, runs fn and prints what it returns.
@@ -63,7 +64,11 @@ func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, s services)
 		return err
 	}
 	defer store.DB.Close()
-	fields, err := fn(ctx, services{accounts: sqlstore.NewAccountService(store.DB), schemes: sqlstore.NewSchemeService(store.DB)})
+	fields, err := fn(ctx, services{
+		accounts: sqlstore.NewAccountService(store.DB),
+		schemes:  sqlstore.NewSchemeService(store.DB),
+		cams:     sqlstore.NewCAMSService(store.DB),
+	})
 	if err != nil {
 		return adminError(err)
 	}
@@ -423,5 +428,30 @@ func (a *admin) outboxCommand() *cobra.Command {
 	list.Flags().StringVar(&phone, "phone", "", "only messages to this number")
 	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
 	cmd.AddCommand(list)
+	return cmd
+}
+
+func (a *admin) custSpaceCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "custspace", Short: "Create CAMS customer spaces"}
+	var id int64
+	var name string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a customer space for an account",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				sp, err := s.cams.CreateCustSpace(ctx, id, name)
+				if err != nil {
+					return nil, err
+				}
+				return []field{{"CustSpaceId", sp.ID}, {"AccountId", id}, {"Name", sp.Name}}, nil
+			})
+		},
+	}
+	create.Flags().Int64Var(&id, "account", 0, "account id")
+	create.Flags().StringVar(&name, "name", "default", "a name for the space")
+	requireFlags(create, "account")
+	cmd.AddCommand(create)
 	return cmd
 }

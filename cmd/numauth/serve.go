@@ -221,6 +221,10 @@ func (m *Main) Run(ctx context.Context) error {
 		creds.Run(bg, 250*time.Millisecond, m.Logger)
 	}()
 
+	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
+	if err != nil {
+		return err
+	}
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
 		Limiter:        limiter,
@@ -231,6 +235,10 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicURL:      publicURL,
 		Authorizations: authorizations,
 		Tokens:         tokens,
+		Codes:          codes,
+		CAMS:           sqlstore.NewCAMSService(store.DB),
+		Channel:        m.Config.ChannelName(),
+		Notify:         worker.Notify,
 	})
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,
