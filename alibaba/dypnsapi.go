@@ -41,6 +41,8 @@ func (s *Server) dypnsapi() *product {
 		errors:       dypnsapiErrors,
 		actions: map[string]*action{
 			"GetAuthorizationUrl": {name: "GetAuthorizationUrl", handle: s.getAuthorizationURL},
+			"SendSmsVerifyCode":   {name: "SendSmsVerifyCode", handle: s.sendSmsVerifyCode, errors: smsVerifyErrors},
+			"CheckSmsVerifyCode":  {name: "CheckSmsVerifyCode", handle: s.checkSmsVerifyCode, errors: smsVerifyErrors},
 		},
 	}
 }

@@ -85,3 +85,12 @@ func productError(p *product, e *numauth.Error) wireError {
 	}
 	return gatewayError(e)
 }
+
+// actionError renders an error of one action: the action's table, where it has one (some actions answer
+// business failures differently from the rest of their product), then the product's.
+func actionError(a *action, e *numauth.Error) wireError {
+	if w, ok := a.errors.lookup(e); ok {
+		return w
+	}
+	return productError(a.product, e)
+}

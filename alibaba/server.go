@@ -64,6 +64,7 @@ type action struct {
 	product *product
 	name    string
 	handle  func(ctx context.Context, c *call) (any, error)
+	errors  errorTable // the action's own codes, before the product's; nil for most
 }
 
 // quotaKey names the action in quotas: "Dypnsapi.GetAuthorizationUrl".
@@ -235,6 +236,14 @@ type errorEnvelope struct {
 	AccessDeniedDetail *accessDeniedDetail `json:"AccessDeniedDetail,omitempty"`
 }
 
+// businessFailure is the body of an error a table answers with HTTP 200.
+type businessFailure struct {
+	RequestId string `json:"RequestId"`
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	Success   bool   `json:"Success"`
+}
+
 type accessDeniedDetail struct {
 	AuthAction               string `json:"AuthAction"`
 	AuthPrincipalType        string `json:"AuthPrincipalType"`
@@ -251,7 +260,7 @@ func (ex *exchange) fail(err error) {
 	var we wireError
 	productName := ""
 	if ex.action != nil && ex.admitted {
-		we = productError(ex.action.product, e)
+		we = actionError(ex.action, e)
 	} else {
 		we = gatewayError(e)
 	}
@@ -273,11 +282,21 @@ func (ex *exchange) fail(err error) {
 		ex.w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
 		ex.w.Header().Set("x-ratelimit-user-api", "Remain:0,TimeLeft:"+strconv.FormatInt(ms, 10))
 	}
-	body, mErr := marshalJSON(env)
+	root := "Error"
+	var body []byte
+	var mErr error
+	if we.Status == http.StatusOK {
+		// A business failure: an ordinary response whose Code is not OK, as Alibaba's SMS actions answer a
+		// limit (spec 1.6.1); the SDKs return it without an error.
+		root = ex.action.name + "Response"
+		body, mErr = marshalJSON(businessFailure{RequestId: ex.requestID, Code: we.Code, Message: we.Message})
+	} else {
+		body, mErr = marshalJSON(env)
+	}
 	if mErr != nil {
 		body = []byte(`{"Code":"InternalError"}`)
 	}
-	ex.write(we.Status, "Error", body)
+	ex.write(we.Status, root, body)
 
 	attrs := []any{"status", we.Status, "code", we.Code, "err", e.Error()}
 	if ex.action != nil {

@@ -45,7 +45,7 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand())
 	return cmd
 }
 
@@ -54,6 +54,7 @@ type services struct {
 	accounts *sqlstore.AccountService
 	schemes  *sqlstore.SchemeService
 	cams     *sqlstore.CAMSService
+	codes    *sqlstore.CodeService
 }
 
 // run opens the store, runs fn and prints what it returns.
@@ -64,7 +65,12 @@ func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, s services)
 		return err
 	}
 	defer store.DB.Close()
+	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
+	if err != nil {
+		return err
+	}
 	fields, err := fn(ctx, services{
+		codes:    codes,
 		accounts: sqlstore.NewAccountService(store.DB),
 		schemes:  sqlstore.NewSchemeService(store.DB),
 		cams:     sqlstore.NewCAMSService(store.DB),
@@ -453,5 +459,50 @@ func (a *admin) custSpaceCommand() *cobra.Command {
 	create.Flags().StringVar(&name, "name", "default", "a name for the space")
 	requireFlags(create, "account")
 	cmd.AddCommand(create)
+	return cmd
+}
+
+func (a *admin) testNumberCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "testnumber", Short: "Test numbers: a fixed code, no limits, never sent"}
+	var id int64
+	var phone, code string
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Make a number a test number of the account, with a fixed code",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				tn, err := s.codes.SetTestNumber(ctx, id, phone, code)
+				if err != nil {
+					return nil, err
+				}
+				return []field{{"AccountId", id}, {"Phone", tn.Phone}, {"Code", tn.Code}}, nil
+			})
+		},
+	}
+	set.Flags().Int64Var(&id, "account", 0, "account id")
+	set.Flags().StringVar(&phone, "phone", "", "the phone number")
+	set.Flags().StringVar(&code, "code", "", "the fixed code (4 to 10 letters and digits)")
+	requireFlags(set, "account", "phone", "code")
+
+	var delID int64
+	var delPhone string
+	del := &cobra.Command{
+		Use:   "delete",
+		Short: "Make a test number an ordinary number again",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				if err := s.codes.DeleteTestNumber(ctx, delID, delPhone); err != nil {
+					return nil, err
+				}
+				return []field{{"AccountId", delID}, {"Phone", delPhone}, {"Deleted", true}}, nil
+			})
+		},
+	}
+	del.Flags().Int64Var(&delID, "account", 0, "account id")
+	del.Flags().StringVar(&delPhone, "phone", "", "the phone number")
+	requireFlags(del, "account", "phone")
+	cmd.AddCommand(set, del)
 	return cmd
 }
