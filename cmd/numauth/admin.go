@@ -45,7 +45,7 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand())
 	return cmd
 }
 
@@ -504,5 +504,41 @@ func (a *admin) testNumberCommand() *cobra.Command {
 	del.Flags().StringVar(&delPhone, "phone", "", "the phone number")
 	requireFlags(del, "account", "phone")
 	cmd.AddCommand(set, del)
+	return cmd
+}
+
+func (a *admin) codeLimitsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "codelimits", Short: "An account's limits on sending verification codes"}
+	var id int64
+	l := numauth.DefaultCodeLimits
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Set an account's send limits (0 is no limit; flags not given take the defaults)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				settings, err := s.codes.FindCodeSettings(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				settings.Limits = l
+				if err := s.codes.SetCodeSettings(ctx, id, settings); err != nil {
+					return nil, err
+				}
+				return []field{{"AccountId", id}, {"Interval", l.Interval.String()}, {"PerHour", l.PerHour}, {"PerDay", l.PerDay},
+					{"NumberPerDay", l.NumberPerDay}, {"AccountPerMinute", l.AccountPerMinute}, {"PrefixPerMinute", l.PrefixPerMinute}}, nil
+			})
+		},
+	}
+	f := set.Flags()
+	f.Int64Var(&id, "account", 0, "account id")
+	f.DurationVar(&l.Interval, "interval", l.Interval, "least time between two codes to one number")
+	f.IntVar(&l.PerHour, "per-hour", l.PerHour, "codes to one number in any hour")
+	f.IntVar(&l.PerDay, "per-day", l.PerDay, "codes to one number in any day")
+	f.IntVar(&l.NumberPerDay, "number-per-day", l.NumberPerDay, "codes to one number from all accounts in any day")
+	f.IntVar(&l.AccountPerMinute, "account-per-minute", l.AccountPerMinute, "codes from the account in a minute")
+	f.IntVar(&l.PrefixPerMinute, "prefix-per-minute", l.PrefixPerMinute, "codes to numbers sharing a 7-digit prefix in a minute")
+	requireFlags(set, "account")
+	cmd.AddCommand(set)
 	return cmd
 }

@@ -42,6 +42,8 @@ type ServeConfig struct {
 	MaxBodyBytes int64
 	NonceEntries int // bound of the in-memory replay cache
 
+	DeliveryLease time.Duration // how long a worker holds a claimed message before another may take it
+
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
@@ -57,6 +59,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", alibaba.DefaultMaxBodyBytes, "largest accepted request body")
 	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
+	fs.DurationVar(&c.DeliveryLease, "delivery-lease", delivery.DefaultLease, "how long a claimed message stays with a worker (a crashed replica's messages wait this long)")
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
@@ -198,8 +201,11 @@ func (m *Main) Run(ctx context.Context) error {
 	worker, err := delivery.NewWorker(delivery.Config{
 		Outbox:   sqlstore.NewOutbox(store.DB),
 		Channels: channels,
-		Clock:    m.Clock,
-		Logger:   m.Logger,
+		Lease:    m.Config.DeliveryLease,
+		// An attempt must end well within the lease, or another worker could take the message mid-attempt.
+		AttemptTimeout: min(delivery.DefaultAttemptTimeout, m.Config.DeliveryLease/2),
+		Clock:          m.Clock,
+		Logger:         m.Logger,
 	})
 	if err != nil {
 		return err
