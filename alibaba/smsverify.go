@@ -3,6 +3,7 @@ package alibaba
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,9 +91,13 @@ func (s *Server) sendSmsVerifyCode(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tp map[string]string
-	if err := json.Unmarshal([]byte(p[3]), &tp); err != nil {
-		return nil, numauth.Malformed("TemplateParam", "TemplateParam is not a JSON object of strings")
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(p[3]), &raw); err != nil {
+		return nil, numauth.Malformed("TemplateParam", "TemplateParam is not a JSON object")
+	}
+	tp := make(map[string]string, len(raw))
+	for k, v := range raw {
+		tp[k] = fmt.Sprint(v) // {"min":5} as well as {"min":"5"}
 	}
 	literal := tp["code"]
 	for _, v := range tp {
