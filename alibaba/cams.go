@@ -115,7 +115,11 @@ func (s *Server) getChatappVerifyCode(ctx context.Context, c *call) (any, error)
 	if _, err := s.cfg.CAMS.FindChatappNumber(ctx, c.cred.Account.ID, p[1], phone); err != nil {
 		return nil, err
 	}
-	text, _ := s.texts.Render(p[3], smstext.Kind(kind), smstext.Vars{
+	texts, err := s.catalog(ctx, c.cred.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	text, _ := texts.Render(p[3], smstext.Kind(kind), smstext.Vars{
 		Code: numauth.CodePlaceholder, App: "WhatsApp", Minutes: int(numauth.DefaultCodeValidFor.Minutes()), Placeholder: true,
 	})
 	if _, err := s.cfg.Codes.SendCode(ctx, numauth.CodeRequest{

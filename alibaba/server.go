@@ -33,11 +33,12 @@ type Config struct {
 	Authorizations numauth.AuthorizationService
 	Tokens         numauth.AuthorizationTokens
 
-	Codes   numauth.CodeService
-	CAMS    numauth.CAMSService
-	Texts   *smstext.Catalog // message texts per locale; the built-ins when nil
-	Channel string           // the delivery channel new messages go to ("outbox" when empty)
-	Notify  func()           // called after a message is enqueued, to wake the delivery worker
+	Codes     numauth.CodeService
+	CAMS      numauth.CAMSService
+	Templates numauth.TemplateService // accounts' own texts; built-ins only when nil
+	Texts     *smstext.Catalog        // message texts per locale; the built-ins when nil
+	Channel   string                  // the delivery channel new messages go to ("outbox" when empty)
+	Notify    func()                  // called after a message is enqueued, to wake the delivery worker
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.
@@ -117,6 +118,25 @@ func (s *Server) register(p *product) {
 		a.product = p
 	}
 	s.versions[p.version] = append(s.versions[p.version], p)
+}
+
+// catalog returns the message texts for an account: the built-ins with the account's own templates over
+// them.
+func (s *Server) catalog(ctx context.Context, accountID int64) (*smstext.Catalog, error) {
+	if s.cfg.Templates == nil {
+		return s.texts, nil
+	}
+	ts, err := s.cfg.Templates.FindMessageTemplates(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	c := s.texts
+	for _, t := range ts {
+		if c, err = c.Override(t.Locale, smstext.Kind(t.Kind), t.Text); err != nil {
+			return nil, numauth.Internal(err, "stored template %s/%s of account %d", t.Locale, t.Kind, accountID)
+		}
+	}
+	return c, nil
 }
 
 // route finds the action a request names. When two products of one version both have the action, the

@@ -134,7 +134,11 @@ func (s *Server) sendSmsVerifyCode(ctx context.Context, c *call) (any, error) {
 	}
 	// Until sender names and templates are managed (Dysmsapi), the text is the built-in Chinese one under
 	// the caller's sign name.
-	text, _ := s.texts.Render("zh_CN", smstext.KindSMS, smstext.Vars{Code: numauth.CodePlaceholder, App: p[1], Minutes: minutes, Placeholder: true})
+	texts, err := s.catalog(ctx, c.cred.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	text, _ := texts.Render("zh_CN", smstext.KindSMS, smstext.Vars{Code: numauth.CodePlaceholder, App: p[1], Minutes: minutes, Placeholder: true})
 	outID := c.req.Param("OutId")
 	sent, err := s.cfg.Codes.SendCode(ctx, numauth.CodeRequest{
 		AccountID: c.cred.Account.ID,

@@ -43,11 +43,12 @@ type DB struct {
 	// revision is the newest value of the revision table this process knows of: raised by its own
 	// commits at once and by a poll every RevisionPollInterval for other processes' (the admin CLI,
 	// other replicas). Caches of rows that bump the revision drop what they hold when it moves.
-	revision atomic.Int64
-	schemes  schemeCache
-	stopPoll chan struct{}
-	stopOnce sync.Once
-	polling  sync.WaitGroup
+	revision  atomic.Int64
+	schemes   schemeCache
+	templates templateCache
+	stopPoll  chan struct{}
+	stopOnce  sync.Once
+	polling   sync.WaitGroup
 }
 
 // RevisionPollInterval is how often a DB looks for changes made by other processes: the bound on how

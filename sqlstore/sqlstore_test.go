@@ -84,6 +84,7 @@ func stores(db *DB) storetest.Stores {
 		Codes:          mustCodeService(db),
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
+		Templates:      NewTemplateService(db),
 		EnsureSchema:   db.EnsureSchema,
 		Migrate:        db.Migrate,
 		SchemaVersion:  db.SchemaVersion,

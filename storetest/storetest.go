@@ -26,6 +26,7 @@ type Stores struct {
 	Codes          numauth.CodeService
 	Outbox         numauth.Outbox
 	CAMS           numauth.CAMSService
+	Templates      numauth.TemplateService
 
 	// EnsureSchema creates the schema in an empty database, as the server does at a fresh install.
 	EnsureSchema func(context.Context) error
@@ -78,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"FindChatappNumbers", testFindChatappNumbers},
 		{"SetChatappNumberStatus", testSetChatappNumberStatus},
 		{"CAMSTenantIsolation", testCAMSTenantIsolation},
+		{"MessageTemplates", testMessageTemplates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,16 +45,17 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand())
 	return cmd
 }
 
 // services are the stores an admin command works with.
 type services struct {
-	accounts *sqlstore.AccountService
-	schemes  *sqlstore.SchemeService
-	cams     *sqlstore.CAMSService
-	codes    *sqlstore.CodeService
+	accounts  *sqlstore.AccountService
+	schemes   *sqlstore.SchemeService
+	cams      *sqlstore.CAMSService
+	codes     *sqlstore.CodeService
+	templates *sqlstore.TemplateService
 }
 
 // run opens the store, runs fn and prints what it returns.
@@ -70,10 +71,11 @@ func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, s services)
 		return err
 	}
 	fields, err := fn(ctx, services{
-		codes:    codes,
-		accounts: sqlstore.NewAccountService(store.DB),
-		schemes:  sqlstore.NewSchemeService(store.DB),
-		cams:     sqlstore.NewCAMSService(store.DB),
+		codes:     codes,
+		templates: sqlstore.NewTemplateService(store.DB),
+		accounts:  sqlstore.NewAccountService(store.DB),
+		schemes:   sqlstore.NewSchemeService(store.DB),
+		cams:      sqlstore.NewCAMSService(store.DB),
 	})
 	if err != nil {
 		return adminError(err)
@@ -540,5 +542,48 @@ func (a *admin) codeLimitsCommand() *cobra.Command {
 	f.IntVar(&l.PrefixPerMinute, "prefix-per-minute", l.PrefixPerMinute, "codes to numbers sharing a 7-digit prefix in a minute")
 	requireFlags(set, "account")
 	cmd.AddCommand(set)
+	return cmd
+}
+
+func (a *admin) templateCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "template", Short: "An account's own verification texts, per locale and kind"}
+	var id int64
+	var locale, kind, text string
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Set the account's text for a locale and kind ({code} required; {app}, {minutes} allowed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				t, err := s.templates.SetMessageTemplate(ctx, id, locale, numauth.MessageKind(kind), text)
+				if err != nil {
+					return nil, err
+				}
+				return []field{{"AccountId", id}, {"Locale", t.Locale}, {"Kind", string(t.Kind)}, {"Text", t.Text}}, nil
+			})
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete",
+		Short: "Go back to the built-in text for a locale and kind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
+				if err := s.templates.DeleteMessageTemplate(ctx, id, locale, numauth.MessageKind(kind)); err != nil {
+					return nil, err
+				}
+				return []field{{"AccountId", id}, {"Locale", locale}, {"Kind", kind}, {"Deleted", true}}, nil
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{set, del} {
+		c.Flags().Int64Var(&id, "account", 0, "account id")
+		c.Flags().StringVar(&locale, "locale", "", "e.g. zh_CN, en_US")
+		c.Flags().StringVar(&kind, "kind", "sms", "sms or voice")
+		requireFlags(c, "account", "locale")
+	}
+	set.Flags().StringVar(&text, "text", "", "the text")
+	requireFlags(set, "text")
+	cmd.AddCommand(set, del)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestCAMSRegistrationFlow(t *testing.T) {
 		r := s.camsCall(t, a, action, params)
 		var body map[string]any
 		if r.Status != 200 || json.Unmarshal([]byte(r.Raw), &body) != nil || body["Code"] != "OK" {
-			t.Fatalf("%s: got %d %s %s", action, r.Status, r.Code, r.Raw)
+			t.Fatalf("%s: got %d %s %s\n%s", action, r.Status, r.Code, r.Raw, s.logs.String())
 		}
 		return body
 	}
@@ -90,6 +91,19 @@ func TestCAMSRegistrationFlow(t *testing.T) {
 		t.Errorf("after deregistering: %v", list)
 	}
 
+	t.Run("an account's own template replaces the built-in text", func(t *testing.T) {
+		s.admin(t, "template", "set", "--account", a.ID, "--locale", "en_GB", "--kind", "sms", "--text", "Acme code: {code} ({minutes} min)")
+		n := 0
+		// The server sees the new template within a poll; each probe uses a new number, clear of the limits.
+		eventually(t, time.Second, "the template reaches the server", func() bool {
+			n++
+			national := fmt.Sprintf("1380000%04d", 4300+n)
+			ok(t, "AddChatappPhoneNumber", map[string]string{"Cc": "86", "PhoneNumber": national, "VerifiedName": "Acme", "CustSpaceId": space})
+			ok(t, "GetChatappVerifyCode", map[string]string{"PhoneNumber": "86" + national, "CustSpaceId": space, "Method": "sms", "Locale": "en_GB"})
+			msgs := s.outboxList(t, "--phone", "86"+national)
+			return regexp.MustCompile(`^Acme code: \d{6} \(5 min\)$`).MatchString(msgs[0].Body)
+		})
+	})
 	t.Run("voice codes are spoken in the locale", func(t *testing.T) {
 		const other = "8613800005678"
 		ok(t, "AddChatappPhoneNumber", map[string]string{"Cc": "86", "PhoneNumber": "13800005678", "VerifiedName": "Acme", "CustSpaceId": space})

@@ -243,6 +243,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Tokens:         tokens,
 		Codes:          codes,
 		CAMS:           sqlstore.NewCAMSService(store.DB),
+		Templates:      sqlstore.NewTemplateService(store.DB),
 		Channel:        m.Config.ChannelName(),
 		Notify:         worker.Notify,
 	})
