@@ -45,6 +45,8 @@ type Message struct {
 
 	Test bool // to a test number: never leaves the outbox
 
+	OutID string // the caller's reference (SendSmsVerifyCode's OutId)
+
 	Attempts      int
 	NextAttemptAt time.Time // when a queued message is due
 	ExpiresAt     time.Time // after this it is not worth sending
@@ -76,8 +78,10 @@ const (
 // MessageFilter selects messages for listing. Zero fields do not filter.
 type MessageFilter struct {
 	AccountID int64
-	Phone     string // E.164
-	Limit     int    // 0 means a default bound
+	Phone     string    // E.164
+	ID        string    // one message
+	From, To  time.Time // created in [From, To)
+	Limit     int       // 0 means a default bound
 }
 
 // Outbox is the durable queue of messages. Enqueueing happens inside the transaction of the service that

@@ -43,6 +43,7 @@ func (s *Server) dypnsapi() *product {
 			"GetAuthorizationUrl": {name: "GetAuthorizationUrl", handle: s.getAuthorizationURL},
 			"SendSmsVerifyCode":   {name: "SendSmsVerifyCode", handle: s.sendSmsVerifyCode, errors: smsVerifyErrors},
 			"CheckSmsVerifyCode":  {name: "CheckSmsVerifyCode", handle: s.checkSmsVerifyCode, errors: smsVerifyErrors},
+			"QuerySendDetails":    {name: "QuerySendDetails", handle: s.querySendDetails, errors: smsVerifyErrors},
 		},
 	}
 }

@@ -36,6 +36,7 @@ type Config struct {
 	Codes     numauth.CodeService
 	CAMS      numauth.CAMSService
 	Templates numauth.TemplateService // accounts' own texts; built-ins only when nil
+	Outbox    numauth.Outbox          // for QuerySendDetails
 	Texts     *smstext.Catalog        // message texts per locale; the built-ins when nil
 	Channel   string                  // the delivery channel new messages go to ("outbox" when empty)
 	Notify    func()                  // called after a message is enqueued, to wake the delivery worker

@@ -199,3 +199,81 @@ func (s *Server) checkSmsVerifyCode(ctx context.Context, c *call) (any, error) {
 	return smsVerifyResponse{Code: "OK", Message: "成功", Success: true,
 		Model: smsVerifyModel{OutId: c.req.Param("OutId"), VerifyResult: result}}, nil
 }
+
+// chinaTime is the zone of Alibaba's dates (SendDate, ReceiveDate).
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+type sendDetail struct {
+	TemplateCode string `json:"TemplateCode"`
+	ReceiveDate  string `json:"ReceiveDate"`
+	PhoneNum     string `json:"PhoneNum"`
+	Content      string `json:"Content"`
+	SendStatus   int    `json:"SendStatus"` // 1 waiting, 2 failed, 3 sent
+	OutId        string `json:"OutId"`
+	SendDate     string `json:"SendDate"`
+	ErrCode      string `json:"ErrCode"`
+}
+
+type sendDetails struct {
+	AccessDeniedDetail string       `json:"AccessDeniedDetail"`
+	Code               string       `json:"Code"`
+	Message            string       `json:"Message"`
+	Success            bool         `json:"Success"`
+	TotalCount         int          `json:"TotalCount"`
+	Model              []sendDetail `json:"Model"`
+}
+
+// querySendDetails lists the account's messages to a number on one day (China time), a page at a time.
+func (s *Server) querySendDetails(ctx context.Context, c *call) (any, error) {
+	p, err := requiredParams(c, "PhoneNumber", "SendDate", "PageSize", "CurrentPage")
+	if err != nil {
+		return nil, err
+	}
+	phone, err := smsPhone(c)
+	if err != nil {
+		return nil, err
+	}
+	day, err := time.ParseInLocation("20060102", p[1], chinaTime)
+	if err != nil || day.Format("20060102") != p[1] || day.Before(c.now.AddDate(0, 0, -31)) {
+		return nil, numauth.Malformed("SendDate", "SendDate %q is not yyyyMMdd within the last 30 days", p[1])
+	}
+	pageSize, err := intParam(c, "PageSize", 10, 1, 50)
+	if err != nil {
+		return nil, err
+	}
+	page, err := intParam(c, "CurrentPage", 1, 1, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	// A number gets at most tens of messages a day from one account (the send limits), so one bounded read
+	// covers the day and the page is cut from it.
+	msgs, err := s.cfg.Outbox.FindMessages(ctx, numauth.MessageFilter{
+		AccountID: c.cred.Account.ID, Phone: phone, ID: c.req.Param("BizId"), From: day, To: day.AddDate(0, 0, 1), Limit: 1000,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := sendDetails{Code: "OK", Message: "成功", Success: true, TotalCount: len(msgs), Model: []sendDetail{}}
+	for i := (page - 1) * pageSize; i < len(msgs) && i < page*pageSize; i++ {
+		resp.Model = append(resp.Model, detailOf(msgs[i]))
+	}
+	return resp, nil
+}
+
+func detailOf(m *numauth.Message) sendDetail {
+	d := sendDetail{
+		PhoneNum: strings.TrimPrefix(strings.TrimPrefix(m.Phone, "+86"), "+"),
+		Content:  m.Body,
+		OutId:    m.OutID,
+		SendDate: m.CreatedAt.In(chinaTime).Format(time.DateTime),
+	}
+	switch m.Status {
+	case numauth.MessageSent, numauth.MessageDelivered:
+		d.SendStatus, d.ErrCode, d.ReceiveDate = 3, "DELIVERED", m.UpdatedAt.In(chinaTime).Format(time.DateTime)
+	case numauth.MessageFailed, numauth.MessageExpired:
+		d.SendStatus, d.ErrCode = 2, strings.ToUpper(string(m.Status))
+	default:
+		d.SendStatus = 1
+	}
+	return d
+}

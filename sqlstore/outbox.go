@@ -35,7 +35,7 @@ const (
 )
 
 const messageColumns = `id, account_id, phone, kind, locale, body, channel, status, encoding, segments, test,
-	attempts, next_attempt_at, expires_at, last_error, created_at, updated_at`
+	out_id, attempts, next_attempt_at, expires_at, last_error, created_at, updated_at`
 
 // ClaimMessages takes up to n due messages and leases them to worker until now+lease: queued messages whose
 // next attempt is due, and sending messages whose lease ran out (their worker died or hung). Due messages
@@ -179,6 +179,15 @@ func (o *Outbox) FindMessages(ctx context.Context, f numauth.MessageFilter) ([]*
 	if f.Phone != "" {
 		where, args = append(where, "phone = ?"), append(args, f.Phone)
 	}
+	if f.ID != "" {
+		where, args = append(where, "id = ?"), append(args, f.ID)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, toDB(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, toDB(f.To))
+	}
 	q := `SELECT ` + messageColumns + ` FROM messages`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
@@ -256,7 +265,7 @@ func scanMessages(rows *sql.Rows, sealer numauth.SecretSealer) ([]*numauth.Messa
 		var body []byte
 		var next, expires, created, updated int64
 		if err := rows.Scan(&m.ID, &m.AccountID, &m.Phone, &m.Kind, &m.Locale, &body, &m.Channel, &m.Status,
-			&m.Encoding, &m.Segments, &m.Test, &m.Attempts, &next, &expires, &m.LastError, &created, &updated); err != nil {
+			&m.Encoding, &m.Segments, &m.Test, &m.OutID, &m.Attempts, &next, &expires, &m.LastError, &created, &updated); err != nil {
 			return nil, err
 		}
 		clear, err := sealer.Open(body)

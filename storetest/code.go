@@ -123,7 +123,7 @@ func testSendCode(t *testing.T, open opener) {
 		}
 		wantMessage := &numauth.Message{ID: sent.MessageID, AccountID: f.a.ID, Phone: phone, Kind: numauth.MessageSMS,
 			Locale: "en_US", Body: "Your code is " + sent.Code + ".", Channel: "outbox", Status: numauth.MessageQueued,
-			Encoding: "GSM-7", Segments: 1, NextAttemptAt: now, ExpiresAt: sent.ExpiresAt, CreatedAt: now, UpdatedAt: now}
+			Encoding: "GSM-7", Segments: 1, OutID: "order-1", NextAttemptAt: now, ExpiresAt: sent.ExpiresAt, CreatedAt: now, UpdatedAt: now}
 		if diff := cmp.Diff(wantMessage, f.mustMessage(t, phone, sent.MessageID)); diff != "" {
 			t.Errorf("outbox message (-want +got):\n%s", diff)
 		}

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"SetChatappNumberStatus", testSetChatappNumberStatus},
 		{"CAMSTenantIsolation", testCAMSTenantIsolation},
 		{"MessageTemplates", testMessageTemplates},
+		{"FindMessagesFilters", testFindMessagesFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

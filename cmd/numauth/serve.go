@@ -244,6 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Codes:          codes,
 		CAMS:           sqlstore.NewCAMSService(store.DB),
 		Templates:      sqlstore.NewTemplateService(store.DB),
+		Outbox:         sqlstore.NewOutbox(store.DB),
 		Channel:        m.Config.ChannelName(),
 		Notify:         worker.Notify,
 	})

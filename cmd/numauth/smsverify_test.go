@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/dypnsapi"
 )
+
+func requestsInteger(s string) requests.Integer { return requests.Integer(s) }
 
 func dypnsapiClient(tb testing.TB, addr string, key tenant) *dypnsapi.Client {
 	tb.Helper()
@@ -197,4 +200,47 @@ func regexpFind(tb testing.TB, expr, s string) string {
 		tb.Fatalf("no %s in %q", expr, s)
 	}
 	return m
+}
+
+// TestQuerySendDetails lists what SendSmsVerifyCode sent, by day, page and BizId.
+func TestQuerySendDetails(t *testing.T) {
+	s := mustRunMain(t, "")
+	a := s.mustCreateAccount(t, "acme")
+	c := dypnsapiClient(t, s.Addr(), a)
+	const phone = "13900000041"
+	first := sendSmsVerifyCode(t, c, phone, func(r *dypnsapi.SendSmsVerifyCodeRequest) { r.OutId = "o-1" })
+	s.clock.Advance(61 * time.Second)
+	second := sendSmsVerifyCode(t, c, phone, func(r *dypnsapi.SendSmsVerifyCodeRequest) { r.OutId = "o-2" })
+	if first.Code != "OK" || second.Code != "OK" {
+		t.Fatalf("sends: %s %s", first.Code, second.Code)
+	}
+	today := s.clock.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	query := func(pageSize, page, bizID string) *dypnsapi.QuerySendDetailsResponse {
+		t.Helper()
+		req := dypnsapi.CreateQuerySendDetailsRequest()
+		req.Scheme = "http"
+		req.PhoneNumber, req.SendDate, req.PageSize, req.CurrentPage, req.BizId = phone, today, requestsInteger(pageSize), requestsInteger(page), bizID
+		resp, err := c.QuerySendDetails(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	all := query("10", "1", "")
+	if all.Code != "OK" || all.TotalCount != 2 || len(all.Model) != 2 || all.Model[0].OutId != "o-2" || all.Model[0].PhoneNum != phone {
+		t.Fatalf("all: %+v", all)
+	}
+	if m := all.Model[1]; m.OutId != "o-1" || m.Content == "" || m.SendDate == "" || (m.SendStatus != 1 && m.SendStatus != 3) {
+		t.Errorf("first message: %+v", m)
+	}
+	if page2 := query("1", "2", ""); page2.TotalCount != 2 || len(page2.Model) != 1 || page2.Model[0].OutId != "o-1" {
+		t.Errorf("page 2 of 1: %+v", page2)
+	}
+	if one := query("10", "1", first.Model.BizId); one.TotalCount != 1 || one.Model[0].OutId != "o-1" {
+		t.Errorf("by BizId: %+v", one)
+	}
+	eventually(t, 5*time.Second, "the outbox channel marks them sent", func() bool {
+		r := query("10", "1", "")
+		return r.Model[0].SendStatus == 3 && r.Model[1].SendStatus == 3 && r.Model[0].ErrCode == "DELIVERED"
+	})
 }
