@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -58,8 +59,8 @@ func (o *Outbox) ClaimMessages(ctx context.Context, worker string, n int, lease 
 		now := toDB(tx.now)
 		if _, err := tx.exec(ctx, `UPDATE messages SET status = 'expired', lease_owner = '', updated_at = ?
 			WHERE id IN (SELECT id FROM messages
-				WHERE status IN ('queued', 'sending') AND next_attempt_at <= ? AND expires_at <= ?
-				ORDER BY next_attempt_at LIMIT ?`+skipLocked+`)`,
+				WHERE status IN ('queued', 'sending') AND expires_at <= ? AND next_attempt_at <= ?
+				ORDER BY expires_at LIMIT ?`+skipLocked+`)`,
 			now, now, now, maxExpirePerClaim); err != nil {
 			return err
 		}
@@ -108,56 +109,159 @@ func (o *Outbox) RecordAttempt(ctx context.Context, worker string, a numauth.Del
 	default:
 		return numauth.Malformed("Outcome", "unknown delivery outcome %q", a.Outcome)
 	}
-	err := o.db.update(ctx, func(tx *tx) error {
-		var current, owner, lastError string
-		var attempts int
-		err := tx.queryRow(ctx, `SELECT status, lease_owner, attempts, last_error FROM messages WHERE id = ?`, a.MessageID).
-			Scan(&current, &owner, &attempts, &lastError)
-		if errors.Is(err, sql.ErrNoRows) {
-			return messageNotFound(a.MessageID)
-		} else if err != nil {
-			return err
+	return storeError("record delivery attempt", o.db.attemptWriter().record(ctx, worker, a, retryAt))
+}
+
+// recordAttempt is RecordAttempt inside tx. A refusal (unknown message, lost lease) writes nothing, so a
+// shared transaction can go on with the other records.
+func recordAttempt(ctx context.Context, tx *tx, worker string, a numauth.DeliveryAttempt, retryAt time.Time) error {
+	var current, owner, lastError string
+	var attempts int
+	err := tx.queryRow(ctx, `SELECT status, lease_owner, attempts, last_error FROM messages WHERE id = ?`, a.MessageID).
+		Scan(&current, &owner, &attempts, &lastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return messageNotFound(a.MessageID)
+	} else if err != nil {
+		return err
+	}
+	if current != string(numauth.MessageSending) || owner != worker {
+		return leaseLost(a.MessageID, worker)
+	}
+	number := attempts + 1
+	at := a.At.UTC().Truncate(time.Microsecond)
+	if a.At.IsZero() {
+		at = tx.now
+	}
+	next := tx.now
+	var status numauth.MessageStatus
+	switch a.Outcome {
+	case numauth.DeliverySent:
+		status = numauth.MessageSent
+	case numauth.DeliveryDelivered:
+		status = numauth.MessageDelivered
+	case numauth.DeliveryFailed:
+		status, lastError = numauth.MessageFailed, a.Detail
+	case numauth.DeliveryRetry:
+		status, lastError = numauth.MessageQueued, a.Detail
+		if number >= numauth.MaxDeliveryAttempts {
+			status = numauth.MessageFailed
+		} else if retryAt.After(tx.now) {
+			next = retryAt.UTC().Truncate(time.Microsecond)
 		}
-		if current != string(numauth.MessageSending) || owner != worker {
-			return leaseLost(a.MessageID, worker)
+	}
+	// The lease condition again: on PostgreSQL another claimer may have taken the message since the read.
+	ok, err := updated(tx.exec(ctx, `UPDATE messages
+		SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = '', last_error = ?, updated_at = ?
+		WHERE id = ? AND status = 'sending' AND lease_owner = ?`,
+		string(status), number, toDB(next), lastError, toDB(tx.now), a.MessageID, worker))
+	if err != nil {
+		return err
+	} else if !ok {
+		return leaseLost(a.MessageID, worker)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO delivery_attempts (message_id, number, at, outcome, detail) VALUES (?, ?, ?, ?, ?)`,
+		a.MessageID, number, toDB(at), string(a.Outcome), a.Detail)
+	return err
+}
+
+// recordBatch bounds the attempts one transaction records.
+const recordBatch = 256
+
+// recordWriter records delivery attempts by group commit: a delivery worker finishes many attempts at
+// once, and one transaction (one fsync on SQLite) for each would take the single writer from the senders.
+// Like sendWriter, its goroutine runs while there is work and exits when the queue is empty.
+type recordWriter struct {
+	db      *DB
+	mu      sync.Mutex
+	queue   []*queuedRecord
+	running bool
+}
+
+type queuedRecord struct {
+	worker  string
+	a       numauth.DeliveryAttempt
+	retryAt time.Time
+	err     error
+	done    chan struct{}
+}
+
+// attemptWriter returns db's record writer, made on first use.
+func (db *DB) attemptWriter() *recordWriter {
+	db.recordsOnce.Do(func() { db.records = &recordWriter{db: db} })
+	return db.records
+}
+
+// record queues one attempt and waits for its transaction. The caller's context is not the transaction's:
+// once queued, the record is written or refused whatever the caller does.
+func (w *recordWriter) record(ctx context.Context, worker string, a numauth.DeliveryAttempt, retryAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q := &queuedRecord{worker: worker, a: a, retryAt: retryAt, done: make(chan struct{})}
+	w.mu.Lock()
+	w.queue = append(w.queue, q)
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
+	w.mu.Unlock()
+	<-q.done
+	return q.err
+}
+
+func (w *recordWriter) run() {
+	for {
+		w.mu.Lock()
+		batch := w.queue
+		if len(batch) > recordBatch {
+			batch, w.queue = batch[:recordBatch], slices.Clone(batch[recordBatch:])
+		} else {
+			w.queue = nil
 		}
-		number := attempts + 1
-		at := a.At.UTC().Truncate(time.Microsecond)
-		if a.At.IsZero() {
-			at = tx.now
+		if len(batch) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
 		}
-		next := tx.now
-		var status numauth.MessageStatus
-		switch a.Outcome {
-		case numauth.DeliverySent:
-			status = numauth.MessageSent
-		case numauth.DeliveryDelivered:
-			status = numauth.MessageDelivered
-		case numauth.DeliveryFailed:
-			status, lastError = numauth.MessageFailed, a.Detail
-		case numauth.DeliveryRetry:
-			status, lastError = numauth.MessageQueued, a.Detail
-			if number >= numauth.MaxDeliveryAttempts {
-				status = numauth.MessageFailed
-			} else if retryAt.After(tx.now) {
-				next = retryAt.UTC().Truncate(time.Microsecond)
+		w.mu.Unlock()
+		if err := w.write(batch); err != nil {
+			// The batch wrote nothing: each record alone, so one bad row fails only its caller.
+			for _, q := range batch {
+				q.err = w.write([]*queuedRecord{q})
 			}
 		}
-		// The lease condition again: on PostgreSQL another claimer may have taken the message since the read.
-		ok, err := updated(tx.exec(ctx, `UPDATE messages
-			SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = '', last_error = ?, updated_at = ?
-			WHERE id = ? AND status = 'sending' AND lease_owner = ?`,
-			string(status), number, toDB(next), lastError, toDB(tx.now), a.MessageID, worker))
-		if err != nil {
-			return err
-		} else if !ok {
-			return leaseLost(a.MessageID, worker)
+		for _, q := range batch {
+			close(q.done)
 		}
-		_, err = tx.exec(ctx, `INSERT INTO delivery_attempts (message_id, number, at, outcome, detail) VALUES (?, ?, ?, ?, ?)`,
-			a.MessageID, number, toDB(at), string(a.Outcome), a.Detail)
-		return err
+	}
+}
+
+// write records qs in one transaction; refusals are each record's own, a driver error is the batch's.
+func (w *recordWriter) write(qs []*queuedRecord) error {
+	ctx := context.Background()
+	refused := make([]error, len(qs))
+	err := w.db.update(ctx, func(tx *tx) error {
+		for i, q := range qs {
+			err := recordAttempt(ctx, tx, q.worker, q.a, q.retryAt)
+			var e *numauth.Error
+			if errors.As(err, &e) {
+				refused[i] = err
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return storeError("record delivery attempt", err)
+	if err != nil {
+		if len(qs) == 1 {
+			qs[0].err = err
+		}
+		return err
+	}
+	for i, q := range qs {
+		q.err = refused[i]
+	}
+	return nil
 }
 
 // FindMessages lists messages, newest first; f.Limit is 100 when 0 and at most 1000. Errors: EINVALID for

@@ -46,9 +46,12 @@ type DB struct {
 	revision  atomic.Int64
 	schemes   schemeCache
 	templates templateCache
-	stopPoll  chan struct{}
-	stopOnce  sync.Once
-	polling   sync.WaitGroup
+
+	records     *recordWriter // group commit of delivery attempts, made on first use
+	recordsOnce sync.Once
+	stopPoll    chan struct{}
+	stopOnce    sync.Once
+	polling     sync.WaitGroup
 }
 
 // RevisionPollInterval is how often a DB looks for changes made by other processes: the bound on how
