@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,13 +101,9 @@ func (s *Server) sendSmsVerifyCode(ctx context.Context, c *call) (any, error) {
 	for k, v := range raw {
 		tp[k] = fmt.Sprint(v) // {"min":5} as well as {"min":"5"}
 	}
+	// A parameter holding "##code##" asks numauth to make the code; otherwise "code" is the caller's own.
 	literal := tp["code"]
-	for _, v := range tp {
-		if v == numauth.CodePlaceholder {
-			literal = ""
-		}
-	}
-	if literal == numauth.CodePlaceholder {
+	if slices.Contains(slices.Collect(maps.Values(tp)), numauth.CodePlaceholder) {
 		literal = ""
 	}
 	length, err := intParam(c, "CodeLength", 4, 4, 8)

@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"hash/fnv"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +45,7 @@ func NewCodeService(db *DB, key []byte) (*CodeService, error) {
 	s := &CodeService{db: db, hasher: h}
 	if db.dialect.name == "sqlite" {
 		s.sends = &sendWriter{s: s}
+		s.sends.batch = batcher[*queuedSend]{max: maxSendBatch, commit: s.sends.commit}
 	}
 	return s, nil
 }
@@ -623,10 +622,8 @@ const maxSendBatch = 256
 // The goroutine runs only while there is work and exits when the queue is empty: the writer needs no
 // Close, and a DB closed under it fails the sends in flight, which then report an error (not stored).
 type sendWriter struct {
-	s       *CodeService
-	mu      sync.Mutex
-	queue   []*queuedSend
-	running bool
+	s     *CodeService
+	batch batcher[*queuedSend]
 }
 
 // queuedSend is one caller's send and its outcome.
@@ -642,34 +639,9 @@ type queuedSend struct {
 // always means nothing was stored.
 func (w *sendWriter) send(ctx context.Context, p *pendingCode) (*numauth.SentCode, error) {
 	q := &queuedSend{ctx: ctx, p: p, done: make(chan struct{})}
-	w.mu.Lock()
-	w.queue = append(w.queue, q)
-	if !w.running {
-		w.running = true
-		go w.run()
-	}
-	w.mu.Unlock()
+	w.batch.add(q)
 	<-q.done
 	return q.sent, q.err
-}
-
-func (w *sendWriter) run() {
-	for {
-		w.mu.Lock()
-		batch := w.queue
-		if len(batch) > maxSendBatch {
-			batch, w.queue = batch[:maxSendBatch], slices.Clone(batch[maxSendBatch:])
-		} else {
-			w.queue = nil
-		}
-		if len(batch) == 0 {
-			w.running = false
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
-		w.commit(batch)
-	}
 }
 
 // commit writes a batch and answers every caller in it. Callers that left before their turn are told so.

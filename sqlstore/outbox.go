@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -169,12 +168,9 @@ const recordBatch = 256
 
 // recordWriter records delivery attempts by group commit: a delivery worker finishes many attempts at
 // once, and one transaction (one fsync on SQLite) for each would take the single writer from the senders.
-// Like sendWriter, its goroutine runs while there is work and exits when the queue is empty.
 type recordWriter struct {
-	db      *DB
-	mu      sync.Mutex
-	queue   []*queuedRecord
-	running bool
+	db    *DB
+	batch batcher[*queuedRecord]
 }
 
 type queuedRecord struct {
@@ -187,7 +183,11 @@ type queuedRecord struct {
 
 // attemptWriter returns db's record writer, made on first use.
 func (db *DB) attemptWriter() *recordWriter {
-	db.recordsOnce.Do(func() { db.records = &recordWriter{db: db} })
+	db.recordsOnce.Do(func() {
+		w := &recordWriter{db: db}
+		w.batch = batcher[*queuedRecord]{max: recordBatch, commit: w.commit}
+		db.records = w
+	})
 	return db.records
 }
 
@@ -198,41 +198,21 @@ func (w *recordWriter) record(ctx context.Context, worker string, a numauth.Deli
 		return err
 	}
 	q := &queuedRecord{worker: worker, a: a, retryAt: retryAt, done: make(chan struct{})}
-	w.mu.Lock()
-	w.queue = append(w.queue, q)
-	if !w.running {
-		w.running = true
-		go w.run()
-	}
-	w.mu.Unlock()
+	w.batch.add(q)
 	<-q.done
 	return q.err
 }
 
-func (w *recordWriter) run() {
-	for {
-		w.mu.Lock()
-		batch := w.queue
-		if len(batch) > recordBatch {
-			batch, w.queue = batch[:recordBatch], slices.Clone(batch[recordBatch:])
-		} else {
-			w.queue = nil
-		}
-		if len(batch) == 0 {
-			w.running = false
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
-		if err := w.write(batch); err != nil {
-			// The batch wrote nothing: each record alone, so one bad row fails only its caller.
-			for _, q := range batch {
-				q.err = w.write([]*queuedRecord{q})
-			}
-		}
+// commit records a batch and answers every caller in it.
+func (w *recordWriter) commit(batch []*queuedRecord) {
+	if err := w.write(batch); err != nil {
+		// The batch wrote nothing: each record alone, so one bad row fails only its caller.
 		for _, q := range batch {
-			close(q.done)
+			q.err = w.write([]*queuedRecord{q})
 		}
+	}
+	for _, q := range batch {
+		close(q.done)
 	}
 }
 
