@@ -42,7 +42,8 @@ type ServeConfig struct {
 	MaxBodyBytes int64
 	NonceEntries int // bound of the in-memory replay cache
 
-	DeliveryLease time.Duration // how long a worker holds a claimed message before another may take it
+	DeliveryLease       time.Duration // how long a worker holds a claimed message before another may take it
+	DeliveryConcurrency int           // attempts in flight, and so the most messages one claim takes
 
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
@@ -60,6 +61,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", alibaba.DefaultMaxBodyBytes, "largest accepted request body")
 	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", delivery.DefaultLease, "how long a claimed message stays with a worker (a crashed replica's messages wait this long)")
+	fs.IntVar(&c.DeliveryConcurrency, "delivery-concurrency", 64, "delivery attempts in flight at once (also the most messages one claim takes)")
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
@@ -199,9 +201,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	worker, err := delivery.NewWorker(delivery.Config{
-		Outbox:   sqlstore.NewOutbox(store.DB),
-		Channels: channels,
-		Lease:    m.Config.DeliveryLease,
+		Outbox:      sqlstore.NewOutbox(store.DB),
+		Channels:    channels,
+		Lease:       m.Config.DeliveryLease,
+		Concurrency: m.Config.DeliveryConcurrency,
 		// An attempt must end well within the lease, or another worker could take the message mid-attempt.
 		AttemptTimeout: min(delivery.DefaultAttemptTimeout, m.Config.DeliveryLease/2),
 		Clock:          m.Clock,
