@@ -10,10 +10,19 @@ import (
 // AuthorizationStatus is where a phone owner's consent stands.
 type AuthorizationStatus string
 
-// Authorization statuses. Issue 4 adds the owner's decisions; a new request is pending.
+// Authorization statuses. A new request is pending; the owner grants or declines it (once); a grant can be
+// revoked by the owner and, with an end date, expires after that day; a pending request expires with its
+// link. Every state but pending and granted is final.
 const (
-	AuthorizationPending AuthorizationStatus = "pending"
+	AuthorizationPending  AuthorizationStatus = "pending"
+	AuthorizationGranted  AuthorizationStatus = "granted"
+	AuthorizationDeclined AuthorizationStatus = "declined"
+	AuthorizationExpired  AuthorizationStatus = "expired"
+	AuthorizationRevoked  AuthorizationStatus = "revoked"
 )
+
+// EventType is the type of the callback event for a change to status s: "authorization.granted" and so on.
+func (s AuthorizationStatus) EventType() string { return "authorization." + string(s) }
 
 // AuthorizationRequest is one invitation to a phone owner to authorize a business, bound to the account,
 // the scheme, the phone number and the end date; GetAuthorizationUrl creates one and signs its ID into a link.
@@ -25,7 +34,60 @@ type AuthorizationRequest struct {
 	EndDate     string // yyyy-MM-dd, "" when open-ended
 	Status      AuthorizationStatus
 	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	ExpiresAt   time.Time // of the link: a request still pending then expires
+	UpdatedAt   time.Time // of the last state change; CreatedAt while pending
+}
+
+// StatusAt is the request's status at now: a pending request whose link ran out, or a grant whose end date
+// is over (in China Standard Time, as Alibaba writes dates), is expired even before the store's sweep
+// records it.
+func (r *AuthorizationRequest) StatusAt(now time.Time) AuthorizationStatus {
+	switch {
+	case r.Status == AuthorizationPending && !now.Before(r.ExpiresAt):
+		return AuthorizationExpired
+	case r.Status == AuthorizationGranted && r.EndDate != "" && r.EndDate < ChinaDate(now):
+		return AuthorizationExpired
+	}
+	return r.Status
+}
+
+// AuthorizationChange is one state change of an authorization request, with who made it: the phone owner's
+// address and browser for grants, declines and revocations; empty for expiry, which nobody makes.
+type AuthorizationChange struct {
+	Status    AuthorizationStatus
+	At        time.Time
+	ClientIP  string
+	UserAgent string
+}
+
+// AuthorizationDecision is the phone owner's answer on the consent page.
+type AuthorizationDecision struct {
+	RequestID string
+	Grant     bool   // false declines
+	Code      string // the code sent to the request's phone for this request (see ConsentCodeScope)
+	ClientIP  string
+	UserAgent string
+}
+
+// ConsentCodeScope is the code-engine scope of the codes that prove the phone of request id: a code sent
+// for one request proves nothing for another.
+func ConsentCodeScope(requestID string) string { return "consent:" + requestID }
+
+// WithdrawalCodeScope is the scope of the codes that let a phone owner see and revoke their grants. They
+// are sent under SystemAccountID.
+const WithdrawalCodeScope = "withdrawal"
+
+// SystemAccountID is numauth's own account: codes the phone owner asks for outside any business's request
+// (the withdrawal page) are sent, limited and recorded under it. It has no keys and cannot call the API.
+const SystemAccountID int64 = 0
+
+// AuthorizationFilter narrows FindAuthorizations; zero fields match everything.
+type AuthorizationFilter struct {
+	AccountID int64
+	SchemeID  int64
+	Phone     string // E.164
+	Status    AuthorizationStatus
+	Limit     int // 100 when 0, at most 1000
 }
 
 // AuthorizationLinkTTL is how long a link from GetAuthorizationUrl stays valid.
@@ -48,6 +110,29 @@ type AuthorizationService interface {
 	// FindAuthorizationRequestByID returns ENOTFOUND/ReasonAuthorization for an unknown id. It is not
 	// scoped to an account: the caller holds a link signed by numauth.
 	FindAuthorizationRequestByID(ctx context.Context, id string) (*AuthorizationRequest, error)
+
+	// DecideAuthorization records the phone owner's grant or decline of a pending request, after checking
+	// d.Code against the request's phone (scope ConsentCodeScope). The change, its record and the
+	// callback event (when the scheme has a callback URL) are one transaction; of any number of concurrent
+	// decisions, one succeeds. Errors: ENOTFOUND/ReasonAuthorization; EPRECONDITION/ReasonAuthorizationExpired
+	// for a link that ran out; ECONFLICT/ReasonAuthorizationDecided when it was already decided (the error's
+	// Detail is the status); EINVALID/ReasonVerifyCode for a wrong or absent code; ETHROTTLED/ReasonCodeAttempts
+	// once wrong codes cancelled it.
+	DecideAuthorization(ctx context.Context, d AuthorizationDecision) (*AuthorizationRequest, error)
+	// RevokeAuthorization revokes a grant of phone's (proven by the caller), recording who did it.
+	// Errors: ENOTFOUND/ReasonAuthorization when there is no such request for that phone;
+	// EPRECONDITION/ReasonAuthorizationDecided when it is not (or no longer) granted.
+	RevokeAuthorization(ctx context.Context, id, phone string, by AuthorizationChange) (*AuthorizationRequest, error)
+	// FindAuthorizations lists requests, newest first, with their stored status (see StatusAt).
+	FindAuthorizations(ctx context.Context, f AuthorizationFilter) ([]*AuthorizationRequest, error)
+	// FindSchemeAuthorization returns what a scheme holds for a phone: its newest grant that is still in
+	// force, or else its newest request. ENOTFOUND/ReasonAuthorization when the scheme never asked.
+	FindSchemeAuthorization(ctx context.Context, accountID, schemeID int64, phone string) (*AuthorizationRequest, error)
+	// FindAuthorizationChanges returns a request's state changes, oldest first.
+	FindAuthorizationChanges(ctx context.Context, id string) ([]*AuthorizationChange, error)
+	// ExpireAuthorizations records as expired, with their callback events, up to limit requests that
+	// StatusAt says have expired, and returns how many it changed.
+	ExpireAuthorizations(ctx context.Context, limit int) (int, error)
 }
 
 // AuthorizationTokens signs and checks the tokens carried by authorization links.
@@ -60,6 +145,9 @@ type AuthorizationTokens interface {
 
 // chinaTime is the zone Alibaba's dates are written in; an end date is "past" once that day is over there.
 var chinaTime = time.FixedZone("CST", 8*3600)
+
+// ChinaDate is t's date (yyyy-MM-dd) in China Standard Time, the calendar end dates are written in.
+func ChinaDate(t time.Time) string { return t.In(chinaTime).Format("2006-01-02") }
 
 // CheckAuthorizationInput validates what can be checked without the scheme and returns the phone number in
 // E.164 and the end date as given. Errors: EINVALID/ReasonPhoneNumber, EINVALID/ReasonEndDate.

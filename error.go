@@ -32,11 +32,13 @@ const (
 	ReasonMissing   = "missing"   // a required parameter is absent (Error.Param names it)
 	ReasonMalformed = "malformed" // a parameter does not parse (Error.Param names it)
 
-	ReasonPhoneNumber       = "phone_number"        // not a valid phone number
-	ReasonEndDate           = "end_date"            // an authorization end date is malformed, past or missing
-	ReasonScheme            = "scheme"              // the authorization scheme
-	ReasonSchemeNotApproved = "scheme_not_approved" // the scheme has not passed review
-	ReasonAuthorization     = "authorization"       // an authorization request
+	ReasonPhoneNumber          = "phone_number"          // not a valid phone number
+	ReasonEndDate              = "end_date"              // an authorization end date is malformed, past or missing
+	ReasonScheme               = "scheme"                // the authorization scheme
+	ReasonSchemeNotApproved    = "scheme_not_approved"   // the scheme has not passed review
+	ReasonAuthorization        = "authorization"         // an authorization request
+	ReasonAuthorizationExpired = "authorization_expired" // its link ran out before the owner decided
+	ReasonAuthorizationDecided = "authorization_decided" // it is no longer in the state the call needs
 
 	ReasonAccessKeyNotFound   = "access_key_not_found"
 	ReasonAccessKeyDisabled   = "access_key_disabled"

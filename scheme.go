@@ -33,8 +33,10 @@ type Scheme struct {
 	Purpose   string // shown to the phone owner
 	Type      SchemeType
 	State     ReviewState
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// CallbackURL receives the scheme's authorization events (see CallbackEvent); "" sends none.
+	CallbackURL string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // SchemeService manages authorization schemes. Every method is scoped to one account.

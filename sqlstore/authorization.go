@@ -12,13 +12,17 @@ import (
 
 var _ numauth.AuthorizationService = (*AuthorizationService)(nil)
 
-// AuthorizationService stores authorization requests.
+// AuthorizationService stores authorization requests and what becomes of them.
 type AuthorizationService struct {
-	db *DB
+	db    *DB
+	codes numauth.CodeService // checks the codes that prove the owner's phone
 }
 
-// NewAuthorizationService returns the authorization service of db.
-func NewAuthorizationService(db *DB) *AuthorizationService { return &AuthorizationService{db: db} }
+// NewAuthorizationService returns the authorization service of db; codes checks the codes of the owner's
+// decisions (DecideAuthorization fails without it).
+func NewAuthorizationService(db *DB, codes numauth.CodeService) *AuthorizationService {
+	return &AuthorizationService{db: db, codes: codes}
+}
 
 // CreateAuthorizationRequest validates the input against the scheme and stores a pending request that
 // expires after numauth.AuthorizationLinkTTL. Errors: EINVALID/ReasonPhoneNumber, ENOTFOUND/ReasonScheme,
@@ -50,6 +54,7 @@ func (s *AuthorizationService) CreateAuthorizationRequest(ctx context.Context, i
 		Status:      numauth.AuthorizationPending,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(numauth.AuthorizationLinkTTL),
+		UpdatedAt:   now,
 	}
 	if err := s.db.auth.insert(ctx, r); err != nil {
 		return nil, storeError("create authorization request", err)
@@ -60,17 +65,12 @@ func (s *AuthorizationService) CreateAuthorizationRequest(ctx context.Context, i
 // FindAuthorizationRequestByID returns ENOTFOUND/ReasonAuthorization for an unknown id. It is not scoped
 // to an account: the caller holds a link signed by numauth.
 func (s *AuthorizationService) FindAuthorizationRequestByID(ctx context.Context, id string) (*numauth.AuthorizationRequest, error) {
-	r := &numauth.AuthorizationRequest{}
-	var createdAt, expiresAt int64
-	err := s.db.queryRow(ctx, `SELECT id, account_id, scheme_id, phone_number, end_date, status, created_at, expires_at
-		FROM authorization_requests WHERE id = ?`, id).
-		Scan(&r.ID, &r.AccountID, &r.SchemeID, &r.PhoneNumber, &r.EndDate, &r.Status, &createdAt, &expiresAt)
+	r, err := scanAuthorization(s.db.queryRow(ctx, `SELECT `+authorizationColumns+` FROM authorization_requests WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonAuthorization, "authorization request %q not found", id)
+		return nil, authorizationNotFound(id)
 	} else if err != nil {
 		return nil, storeError("find authorization request", err)
 	}
-	r.CreatedAt, r.ExpiresAt = fromDB(createdAt), fromDB(expiresAt)
 	return r, nil
 }
 

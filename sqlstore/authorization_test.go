@@ -28,7 +28,7 @@ func TestGroupCommit(t *testing.T) {
 			batch := []*pendingAuth{pending(t.Context(), db, sc), pending(t.Context(), db, &bad), pending(t.Context(), db, sc)}
 			db.auth.commit(batch)
 
-			svc := NewAuthorizationService(db)
+			svc := NewAuthorizationService(db, nil)
 			for i, p := range batch {
 				err := <-p.result
 				_, findErr := svc.FindAuthorizationRequestByID(t.Context(), p.r.ID)
@@ -56,7 +56,7 @@ func TestGroupCommit(t *testing.T) {
 			if err := <-batch[1].result; err != context.Canceled {
 				t.Errorf("caller that left: got %v, want context.Canceled", err)
 			}
-			if _, err := NewAuthorizationService(db).FindAuthorizationRequestByID(t.Context(), batch[1].r.ID); numauth.ErrorKindOf(err) != numauth.ENOTFOUND {
+			if _, err := NewAuthorizationService(db, nil).FindAuthorizationRequestByID(t.Context(), batch[1].r.ID); numauth.ErrorKindOf(err) != numauth.ENOTFOUND {
 				t.Errorf("row of the caller that left: got %v, want ENOTFOUND", err)
 			}
 		})
@@ -67,7 +67,7 @@ func TestGroupCommit(t *testing.T) {
 				t.Fatal(err)
 			}
 			sc := mustApprovedScheme(t, db)
-			svc := NewAuthorizationService(db)
+			svc := NewAuthorizationService(db, nil)
 			const n = 200
 			var (
 				wg        sync.WaitGroup
@@ -95,7 +95,7 @@ func TestGroupCommit(t *testing.T) {
 			wg.Wait()
 
 			// Whatever was accepted is stored; whatever was refused says so.
-			reopened := NewAuthorizationService(mustOpen(t, dsn, numauth.SystemClock{}))
+			reopened := NewAuthorizationService(mustOpen(t, dsn, numauth.SystemClock{}), nil)
 			accepted := 0
 			for i := range n {
 				if errs[i] != nil {
@@ -119,7 +119,7 @@ func BenchmarkCreateAuthorizationRequest(b *testing.B) {
 		b.Run(e.name, func(b *testing.B) {
 			db := mustOpenMigrated(b, e.newDSN, numauth.SystemClock{})
 			sc := mustApprovedScheme(b, db)
-			svc := NewAuthorizationService(db)
+			svc := NewAuthorizationService(db, nil)
 			in := numauth.AuthorizationInput{AccountID: sc.AccountID, SchemeID: sc.ID, PhoneNumber: "13900000000"}
 			ctx := context.Background()
 			b.SetParallelism(32)

@@ -25,6 +25,9 @@ func (s *SchemeService) CreateScheme(ctx context.Context, sc *numauth.Scheme) er
 	if sc.Type != numauth.SchemeNormal && sc.Type != numauth.SchemeContract {
 		return numauth.Malformed("Type", "unknown scheme type %q", sc.Type)
 	}
+	if err := numauth.CheckCallbackURL(sc.CallbackURL); err != nil {
+		return err
+	}
 	// Scheme ids have nine digits, so two schemes may draw the same one once there are tens of thousands;
 	// the insert then fails on the primary key (the only unique key) and is tried again with another id.
 	for attempt := 1; ; attempt++ {
@@ -36,10 +39,11 @@ func (s *SchemeService) CreateScheme(ctx context.Context, sc *numauth.Scheme) er
 			created.ID = numauth.NewNumericID(9)
 			created.State = numauth.ReviewPending
 			created.CreatedAt, created.UpdatedAt = tx.now, tx.now
-			_, err := tx.exec(ctx, `INSERT INTO schemes (id, account_id, name, company, purpose, type, state, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.exec(ctx, `INSERT INTO schemes (id, account_id, name, company, purpose, type, state, callback_url,
+					created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				created.ID, created.AccountID, created.Name, created.Company, created.Purpose,
-				string(created.Type), string(created.State), toDB(tx.now), toDB(tx.now))
+				string(created.Type), string(created.State), created.CallbackURL, toDB(tx.now), toDB(tx.now))
 			if err != nil {
 				return err
 			}
@@ -91,9 +95,9 @@ func (s *SchemeService) SetSchemeState(ctx context.Context, accountID, id int64,
 func (db *DB) findScheme(ctx context.Context, accountID, id int64) (*numauth.Scheme, error) {
 	sc := &numauth.Scheme{}
 	var createdAt, updatedAt int64
-	err := db.queryRow(ctx, `SELECT id, account_id, name, company, purpose, type, state, created_at, updated_at
+	err := db.queryRow(ctx, `SELECT id, account_id, name, company, purpose, type, state, callback_url, created_at, updated_at
 		FROM schemes WHERE account_id = ? AND id = ?`, accountID, id).
-		Scan(&sc.ID, &sc.AccountID, &sc.Name, &sc.Company, &sc.Purpose, &sc.Type, &sc.State, &createdAt, &updatedAt)
+		Scan(&sc.ID, &sc.AccountID, &sc.Name, &sc.Company, &sc.Purpose, &sc.Type, &sc.State, &sc.CallbackURL, &createdAt, &updatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, schemeNotFound(accountID, id)
 	} else if err != nil {

@@ -31,7 +31,7 @@ func TestSchemeCacheSeesOtherProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := numauth.AuthorizationInput{AccountID: acct.ID, SchemeID: sc.ID, PhoneNumber: "13900000000"}
-		auth := NewAuthorizationService(server)
+		auth := NewAuthorizationService(server, nil)
 		create := func() error { _, err := auth.CreateAuthorizationRequest(ctx, in); return err }
 
 		// The scheme may be unknown to the server until its poll sees the new revision; then pending.

@@ -212,6 +212,11 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return s.QueryRowContext(ctx, args...)
 }
 
+// query runs a read on the read pool, outside any transaction; the caller closes the rows.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.dialect.rebind(query), args...)
+}
+
 // updated reports whether a statement changed at least one row.
 func updated(res sql.Result, err error) (bool, error) {
 	if err != nil {

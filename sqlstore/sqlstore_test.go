@@ -77,11 +77,13 @@ func mustOpenMigrated(tb testing.TB, newDSN func(testing.TB) string, clock numau
 }
 
 func stores(db *DB) storetest.Stores {
+	codes := mustCodeService(db)
 	return storetest.Stores{
 		Accounts:       NewAccountService(db),
 		Schemes:        NewSchemeService(db),
-		Authorizations: NewAuthorizationService(db),
-		Codes:          mustCodeService(db),
+		Authorizations: NewAuthorizationService(db, codes),
+		Codes:          codes,
+		Callbacks:      NewCallbackOutbox(db),
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),

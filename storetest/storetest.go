@@ -25,6 +25,7 @@ type Stores struct {
 	Authorizations numauth.AuthorizationService
 	Codes          numauth.CodeService
 	Outbox         numauth.Outbox
+	Callbacks      numauth.CallbackOutbox
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
 
@@ -81,6 +82,11 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"CAMSTenantIsolation", testCAMSTenantIsolation},
 		{"MessageTemplates", testMessageTemplates},
 		{"FindMessagesFilters", testFindMessagesFilters},
+		{"DecideAuthorization", testDecideAuthorization},
+		{"RevokeAuthorization", testRevokeAuthorization},
+		{"ExpireAuthorizations", testExpireAuthorizations},
+		{"FindAuthorizations", testFindAuthorizations},
+		{"CallbackOutbox", testCallbackOutbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -750,7 +756,8 @@ func testCreateAuthorizationRequest(t *testing.T, open opener) {
 				t.Errorf("ID: got %q, want 32 lower-case hex digits", r.ID)
 			}
 			want := &numauth.AuthorizationRequest{ID: r.ID, AccountID: f.a.ID, SchemeID: sc.ID, PhoneNumber: tt.wantPhone,
-				EndDate: tt.endDate, Status: numauth.AuthorizationPending, CreatedAt: now, ExpiresAt: now.Add(numauth.AuthorizationLinkTTL)}
+				EndDate: tt.endDate, Status: numauth.AuthorizationPending, CreatedAt: now, ExpiresAt: now.Add(numauth.AuthorizationLinkTTL),
+				UpdatedAt: now}
 			if diff := cmp.Diff(want, r); diff != "" {
 				t.Errorf("CreateAuthorizationRequest (-want +got):\n%s", diff)
 			}

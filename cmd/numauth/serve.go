@@ -194,7 +194,6 @@ func (m *Main) Run(ctx context.Context) error {
 
 	accounts := sqlstore.NewAccountService(store.DB)
 	schemes := sqlstore.NewSchemeService(store.DB)
-	authorizations := sqlstore.NewAuthorizationService(store.DB)
 	creds := credcache.New(accounts, 100_000)
 	if err := creds.Refresh(ctx); err != nil {
 		return err
@@ -234,6 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	authorizations := sqlstore.NewAuthorizationService(store.DB, codes)
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
 		Limiter:        limiter,
