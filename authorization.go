@@ -139,7 +139,8 @@ type AuthorizationService interface {
 type AuthorizationTokens interface {
 	// Sign returns a token for the request id that expires at exp.
 	Sign(requestID string, exp time.Time) (string, error)
-	// Verify returns the request id inside a valid, unexpired token; EINVALID/ReasonAuthorization otherwise.
+	// Verify returns the request id inside a valid, unexpired token; EPRECONDITION/ReasonAuthorizationExpired
+	// for a genuine token that ran out, EINVALID/ReasonAuthorization otherwise.
 	Verify(token string, now time.Time) (string, error)
 }
 

@@ -66,7 +66,7 @@ type CallbackOutbox interface {
 	// the way. Safe with any number of workers and replicas.
 	ClaimCallbacks(ctx context.Context, worker string, n int, lease time.Duration) ([]*CallbackEvent, error)
 	// RecordCallbackAttempt records an attempt by the worker holding the lease: acknowledged is final;
-	// otherwise the event is queued again at retryAt, or failed when retryAt is past its ExpiresAt.
+	// otherwise the event is queued again at retryAt, or failed when retryAt is at or past its ExpiresAt.
 	// ECONFLICT/ReasonLeaseLost when the worker no longer holds it, ENOTFOUND for an unknown event.
 	RecordCallbackAttempt(ctx context.Context, worker string, a CallbackAttempt, retryAt time.Time) error
 	// FindCallbacks lists events, newest first.

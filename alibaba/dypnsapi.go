@@ -44,6 +44,8 @@ func (s *Server) dypnsapi() *product {
 			"SendSmsVerifyCode":   {name: "SendSmsVerifyCode", handle: s.sendSmsVerifyCode, errors: smsVerifyErrors},
 			"CheckSmsVerifyCode":  {name: "CheckSmsVerifyCode", handle: s.checkSmsVerifyCode, errors: smsVerifyErrors},
 			"QuerySendDetails":    {name: "QuerySendDetails", handle: s.querySendDetails, errors: smsVerifyErrors},
+			// A numauth extension: the business's view of the consent behind GetAuthorizationUrl.
+			"QueryAuthorizationStatus": {name: "QueryAuthorizationStatus", handle: s.queryAuthorizationStatus},
 		},
 	}
 }
@@ -85,5 +87,90 @@ func (s *Server) getAuthorizationURL(ctx context.Context, c *call) (any, error) 
 	var resp getAuthorizationURLResponse
 	resp.Code, resp.Message = "OK", "请求成功"
 	resp.Data.AuthorizationUrl = strings.TrimRight(s.cfg.PublicURL, "/") + "/authorize?token=" + url.QueryEscape(token)
+	return resp, nil
+}
+
+type queryAuthorizationStatusResponse struct {
+	Code    string                  `json:"Code"`
+	Message string                  `json:"Message"`
+	Data    authorizationStatusData `json:"Data"`
+}
+
+type authorizationStatusData struct {
+	BizId          string                `json:"BizId"`
+	SchemeId       int64                 `json:"SchemeId"`
+	PhoneNo        string                `json:"PhoneNo"`
+	State          string                `json:"State"`
+	EndDate        string                `json:"EndDate"`
+	CreateTime     string                `json:"CreateTime"`
+	UpdateTime     string                `json:"UpdateTime"`
+	LinkExpireTime string                `json:"LinkExpireTime"`
+	History        []authorizationChange `json:"History"`
+}
+
+type authorizationChange struct {
+	State     string `json:"State"`
+	Time      string `json:"Time"`
+	ClientIp  string `json:"ClientIp"`
+	UserAgent string `json:"UserAgent"`
+}
+
+// alibabaTime is how Alibaba's APIs write instants.
+const alibabaTime = "2006-01-02T15:04:05Z"
+
+// queryAuthorizationStatus returns one authorization of the caller's: by BizId, or the one its scheme holds
+// for a number (its grant in force, else its newest request). Another account's request is as absent as
+// one that never existed.
+func (s *Server) queryAuthorizationStatus(ctx context.Context, c *call) (any, error) {
+	var (
+		r   *numauth.AuthorizationRequest
+		err error
+	)
+	if bizID := c.req.Param("BizId"); bizID != "" {
+		r, err = s.cfg.Authorizations.FindAuthorizationRequestByID(ctx, bizID)
+		if err == nil && r.AccountID != c.cred.Account.ID {
+			err = numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonAuthorization, "authorization request %q is another account's", bizID)
+		}
+	} else {
+		phoneParam, schemeParam := c.req.Param("PhoneNo"), c.req.Param("SchemeId")
+		switch {
+		case schemeParam == "":
+			return nil, numauth.Missing("BizId")
+		case phoneParam == "":
+			return nil, numauth.Missing("PhoneNo")
+		}
+		schemeID, perr := strconv.ParseInt(strings.TrimSpace(schemeParam), 10, 64)
+		if perr != nil || schemeID < 0 {
+			return nil, numauth.Malformed("SchemeId", "SchemeId %q is not a non-negative integer", schemeParam)
+		}
+		phone, perr := numauth.NormalizePhoneNumber(phoneParam)
+		if perr != nil {
+			return nil, perr
+		}
+		r, err = s.cfg.Authorizations.FindSchemeAuthorization(ctx, c.cred.Account.ID, schemeID, phone)
+	}
+	if err != nil {
+		return nil, err
+	}
+	changes, err := s.cfg.Authorizations.FindAuthorizationChanges(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	resp := queryAuthorizationStatusResponse{Code: "OK", Message: "OK"}
+	resp.Data = authorizationStatusData{
+		BizId:          r.ID,
+		SchemeId:       r.SchemeID,
+		PhoneNo:        r.PhoneNumber,
+		State:          string(r.StatusAt(s.cfg.Clock.Now())),
+		EndDate:        r.EndDate,
+		CreateTime:     r.CreatedAt.UTC().Format(alibabaTime),
+		UpdateTime:     r.UpdatedAt.UTC().Format(alibabaTime),
+		LinkExpireTime: r.ExpiresAt.UTC().Format(alibabaTime),
+		History:        []authorizationChange{},
+	}
+	for _, ch := range changes {
+		resp.Data.History = append(resp.Data.History, authorizationChange{State: string(ch.Status),
+			Time: ch.At.UTC().Format(alibabaTime), ClientIp: ch.ClientIP, UserAgent: ch.UserAgent})
+	}
 	return resp, nil
 }

@@ -76,11 +76,16 @@ func (t *Tokens) Sign(requestID string, exp time.Time) (string, error) {
 	return string(buf), nil
 }
 
-// Verify returns the request id inside a valid, unexpired token.
+// Verify returns the request id inside a valid, unexpired token: EPRECONDITION/ReasonAuthorizationExpired
+// for a genuine token that ran out (the library checks expiry only after the signature, so a forged token
+// cannot pass for an expired one), EINVALID/ReasonAuthorization for anything else.
 func (t *Tokens) Verify(token string, now time.Time) (string, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
+	if errors.Is(err, jwt.ErrTokenExpired) && c.BizType == BizType && c.BizID != "" {
+		return "", &numauth.Error{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonAuthorizationExpired, Internal: "authorization token expired", Err: err}
+	}
 	if err != nil || c.BizType != BizType || c.BizID == "" {
 		return "", &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonAuthorization, Internal: "authorization token", Err: err}
 	}

@@ -59,12 +59,18 @@ func TestTokens(t *testing.T) {
 		now time.Time
 		tk  *jwtoken.Tokens
 	}{
-		"expired is refused":   {tok, now.Add(2 * time.Hour), tk},
-		"other key is refused": {tok, now, mustTokens(t, strings.Repeat("x", 32))},
-		"tampered is refused":  {tok[:len(tok)-2] + "AA", now, tk},
-		"garbage is refused":   {"not.a.token", now, tk},
-		"alg none is refused":  {"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJiaXpUeXBlIjoiQ29tbUF1dGgiLCJiaXpJZCI6ImEiLCJleHAiOjk5OTk5OTk5OTl9.", now, tk},
+		"other key is refused":                             {tok, now, mustTokens(t, strings.Repeat("x", 32))},
+		"expired with another key is refused, not expired": {tok, now.Add(2 * time.Hour), mustTokens(t, strings.Repeat("x", 32))},
+		"tampered is refused":                              {tok[:len(tok)-2] + "AA", now, tk},
+		"garbage is refused":                               {"not.a.token", now, tk},
+		"alg none is refused":                              {"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJiaXpUeXBlIjoiQ29tbUF1dGgiLCJiaXpJZCI6ImEiLCJleHAiOjk5OTk5OTk5OTl9.", now, tk},
 	}
+	t.Run("expired is refused as expired", func(t *testing.T) {
+		_, err := tk.Verify(tok, now.Add(2*time.Hour))
+		if numauth.ErrorKindOf(err) != numauth.EPRECONDITION || numauth.ErrorReasonOf(err) != numauth.ReasonAuthorizationExpired {
+			t.Errorf("got %v, want EPRECONDITION/authorization_expired", err)
+		}
+	})
 	for name, c := range bad {
 		t.Run(name, func(t *testing.T) {
 			_, err := c.tk.Verify(c.tok, c.now)

@@ -2,6 +2,7 @@ package numauthtest
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -30,4 +31,17 @@ func service(tb testing.TB, env, name, example string) string {
 	}
 	tb.Skip("skipping: " + msg)
 	return ""
+}
+
+// ChromiumPath returns the Chromium binary browser tests drive: NUMAUTH_TEST_CHROMIUM, or else chromium on
+// the PATH. Without either the test is skipped, or fails when NUMAUTH_TEST_REQUIRE_SERVICES=1.
+func ChromiumPath(tb testing.TB) string {
+	tb.Helper()
+	if v := os.Getenv("NUMAUTH_TEST_CHROMIUM"); v != "" {
+		return v
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	return service(tb, "NUMAUTH_TEST_CHROMIUM", "Browser", "/usr/bin/chromium (apt-get install chromium)")
 }

@@ -305,6 +305,9 @@ func setSubscription(ctx context.Context, tx *tx, accountID int64, p numauth.Pro
 // createAccessKey creates an enabled key for the account, owned by the user, or a root key when userID
 // is 0. Only the sealed secret is stored; the returned key holds it in clear.
 func createAccessKey(ctx context.Context, tx *tx, accountID, userID int64) (*numauth.AccessKey, error) {
+	if accountID == numauth.SystemAccountID {
+		return nil, &numauth.Error{Kind: numauth.EPRECONDITION, Internal: "numauth's own account (0) has no access keys"}
+	}
 	k := &numauth.AccessKey{
 		ID:        numauth.NewAccessKeyID(),
 		Secret:    numauth.NewAccessKeySecret(),

@@ -399,6 +399,17 @@ func testFindAuthorizations(t *testing.T, open opener) {
 	})
 }
 
+func testSystemAccount(t *testing.T, open opener) {
+	f := mustOpen(t, open)
+	if _, err := f.Accounts.FindAccountByID(t.Context(), numauth.SystemAccountID); err != nil {
+		t.Fatalf("the system account: %v", err)
+	}
+	_, err := f.Accounts.CreateAccessKey(t.Context(), numauth.SystemAccountID)
+	checkError(t, err, numauth.EPRECONDITION, "")
+	_, _, err = f.Accounts.CreateRAMUser(t.Context(), numauth.SystemAccountID, "u", &numauth.Policy{Version: "1"})
+	checkError(t, err, numauth.EPRECONDITION, "")
+}
+
 func testCallbackOutbox(t *testing.T, open opener) {
 	granted := func(t *testing.T) *consentFixture {
 		f := mustConsentFixture(t, open, "2025-12-31")

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"ExpireAuthorizations", testExpireAuthorizations},
 		{"FindAuthorizations", testFindAuthorizations},
 		{"CallbackOutbox", testCallbackOutbox},
+		{"SystemAccount", testSystemAccount},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

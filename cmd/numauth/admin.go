@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -45,7 +47,8 @@ func newAdminCommand() *cobra.Command {
 	a.store.addFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
-		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand())
+		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
+		a.authorizationCommand(), a.callbackCommand())
 	return cmd
 }
 
@@ -56,10 +59,28 @@ type services struct {
 	cams      *sqlstore.CAMSService
 	codes     *sqlstore.CodeService
 	templates *sqlstore.TemplateService
+	auths     *sqlstore.AuthorizationService
+	callbacks *sqlstore.CallbackOutbox
+	outbox    *sqlstore.Outbox
+	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
+	callbackSecret func(accountID int64) []byte
 }
 
 // run opens the store, runs fn and prints what it returns.
 func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, s services) ([]field, error)) error {
+	var fields []field
+	err := a.with(cmd, func(ctx context.Context, s services) (err error) {
+		fields, err = fn(ctx, s)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return a.print(cmd.OutOrStdout(), fields)
+}
+
+// with opens the store and runs fn with its services.
+func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services) error) error {
 	ctx := cmd.Context()
 	store, err := openStore(ctx, a.store, numauth.SystemClock{}, false)
 	if err != nil {
@@ -70,17 +91,23 @@ func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, s services)
 	if err != nil {
 		return err
 	}
-	fields, err := fn(ctx, services{
+	err = fn(ctx, services{
 		codes:     codes,
 		templates: sqlstore.NewTemplateService(store.DB),
 		accounts:  sqlstore.NewAccountService(store.DB),
 		schemes:   sqlstore.NewSchemeService(store.DB),
 		cams:      sqlstore.NewCAMSService(store.DB),
+		auths:     sqlstore.NewAuthorizationService(store.DB, codes),
+		callbacks: sqlstore.NewCallbackOutbox(store.DB),
+		outbox:    sqlstore.NewOutbox(store.DB),
+		callbackSecret: func(accountID int64) []byte {
+			return callbackSecret(store.Sealer, accountID)
+		},
 	})
 	if err != nil {
 		return adminError(err)
 	}
-	return a.print(cmd.OutOrStdout(), fields)
+	return nil
 }
 
 // adminError says what went wrong without the internal detail a wire protocol would hide: the operator
@@ -317,20 +344,26 @@ func (a *admin) schemeCommand() *cobra.Command {
 	var id int64
 	var name, company, purpose string
 	var contract bool
+	var callbackURL string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an authorization scheme (pending review)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				sc := &numauth.Scheme{AccountID: id, Name: name, Company: company, Purpose: purpose, Type: numauth.SchemeNormal}
+				sc := &numauth.Scheme{AccountID: id, Name: name, Company: company, Purpose: purpose, Type: numauth.SchemeNormal,
+					CallbackURL: callbackURL}
 				if contract {
 					sc.Type = numauth.SchemeContract
 				}
 				if err := s.schemes.CreateScheme(ctx, sc); err != nil {
 					return nil, err
 				}
-				return []field{{"SchemeId", sc.ID}, {"AccountId", id}, {"Type", string(sc.Type)}, {"State", string(sc.State)}}, nil
+				fields := []field{{"SchemeId", sc.ID}, {"AccountId", id}, {"Type", string(sc.Type)}, {"State", string(sc.State)}}
+				if sc.CallbackURL != "" {
+					fields = append(fields, field{"CallbackUrl", sc.CallbackURL}, field{"CallbackSecret", string(s.callbackSecret(id))})
+				}
+				return fields, nil
 			})
 		},
 	}
@@ -339,6 +372,7 @@ func (a *admin) schemeCommand() *cobra.Command {
 	create.Flags().StringVar(&company, "company", "", "company name shown to the phone owner")
 	create.Flags().StringVar(&purpose, "purpose", "", "purpose shown to the phone owner")
 	create.Flags().BoolVar(&contract, "contract", false, "a contract scheme: every authorization needs an EndDate")
+	create.Flags().StringVar(&callbackURL, "callback-url", "", "URL that receives the scheme's signed authorization events")
 	requireFlags(create, "account", "name", "company")
 
 	review := func(use string, to numauth.ReviewState) *cobra.Command {
@@ -393,43 +427,31 @@ func (a *admin) outboxCommand() *cobra.Command {
 		Short: "List messages, newest first (-o json: a JSON array)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			store, err := openStore(ctx, a.store, numauth.SystemClock{}, false)
-			if err != nil {
-				return err
-			}
-			defer store.DB.Close()
-			f := numauth.MessageFilter{AccountID: accountID, Limit: limit}
-			if phone != "" {
-				if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
-					return fmt.Errorf("--phone %q is not a phone number", phone)
+			return list(a, cmd, func(ctx context.Context, s services) ([]outboxMessage, error) {
+				f := numauth.MessageFilter{AccountID: accountID, Limit: limit}
+				if phone != "" {
+					var err error
+					if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
+						return nil, fmt.Errorf("--phone %q is not a phone number", phone)
+					}
 				}
-			}
-			msgs, err := sqlstore.NewOutbox(store.DB).FindMessages(ctx, f)
-			if err != nil {
-				return adminError(err)
-			}
-			rows := make([]outboxMessage, 0, len(msgs))
-			for _, m := range msgs {
-				rows = append(rows, outboxMessage{
-					Id: m.ID, AccountId: m.AccountID, Phone: m.Phone, Channel: m.Channel, Kind: string(m.Kind),
-					Locale: m.Locale, Body: m.Body, Status: string(m.Status), Encoding: m.Encoding,
-					Segments: m.Segments, Attempts: m.Attempts, Test: m.Test, LastError: m.LastError,
-					CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
-				})
-			}
-			out := cmd.OutOrStdout()
-			if a.output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetEscapeHTML(false)
-				return enc.Encode(rows)
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CREATED\tPHONE\tKIND\tCHANNEL\tSTATUS\tLOCALE\tBODY")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CreatedAt, r.Phone, r.Kind, r.Channel, r.Status, r.Locale, r.Body)
-			}
-			return tw.Flush()
+				msgs, err := s.outbox.FindMessages(ctx, f)
+				if err != nil {
+					return nil, err
+				}
+				rows := make([]outboxMessage, 0, len(msgs))
+				for _, m := range msgs {
+					rows = append(rows, outboxMessage{
+						Id: m.ID, AccountId: m.AccountID, Phone: m.Phone, Channel: m.Channel, Kind: string(m.Kind),
+						Locale: m.Locale, Body: m.Body, Status: string(m.Status), Encoding: m.Encoding,
+						Segments: m.Segments, Attempts: m.Attempts, Test: m.Test, LastError: m.LastError,
+						CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
+					})
+				}
+				return rows, nil
+			}, "CREATED\tPHONE\tKIND\tCHANNEL\tSTATUS\tLOCALE\tBODY", func(r outboxMessage) string {
+				return strings.Join([]string{r.CreatedAt, r.Phone, r.Kind, r.Channel, r.Status, r.Locale, r.Body}, "\t")
+			})
 		},
 	}
 	list.Flags().Int64Var(&accountID, "account", 0, "only this account's messages")
@@ -586,4 +608,131 @@ func (a *admin) templateCommand() *cobra.Command {
 	requireFlags(set, "text")
 	cmd.AddCommand(set, del)
 	return cmd
+}
+
+// authorizationRow is one row of `admin authorization list`.
+type authorizationRow struct {
+	BizId     string
+	AccountId int64
+	SchemeId  int64
+	Phone     string
+	State     string
+	EndDate   string
+	CreatedAt string
+	UpdatedAt string
+}
+
+func (a *admin) authorizationCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "authorization", Short: "Look at phone owners' authorizations"}
+	var accountID int64
+	var phone, state string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List authorization requests, newest first (-o json: a JSON array)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return list(a, cmd, func(ctx context.Context, s services) ([]authorizationRow, error) {
+				f := numauth.AuthorizationFilter{AccountID: accountID, Status: numauth.AuthorizationStatus(state), Limit: limit}
+				if phone != "" {
+					var err error
+					if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
+						return nil, fmt.Errorf("--phone %q is not a phone number", phone)
+					}
+				}
+				rs, err := s.auths.FindAuthorizations(ctx, f)
+				if err != nil {
+					return nil, err
+				}
+				now := time.Now()
+				rows := make([]authorizationRow, 0, len(rs))
+				for _, r := range rs {
+					rows = append(rows, authorizationRow{BizId: r.ID, AccountId: r.AccountID, SchemeId: r.SchemeID,
+						Phone: r.PhoneNumber, State: string(r.StatusAt(now)), EndDate: r.EndDate,
+						CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339)})
+				}
+				return rows, nil
+			}, "CREATED\tBIZID\tSCHEME\tPHONE\tSTATE\tENDDATE", func(r authorizationRow) string {
+				return strings.Join([]string{r.CreatedAt, r.BizId, strconv.FormatInt(r.SchemeId, 10), r.Phone, r.State, r.EndDate}, "\t")
+			})
+		},
+	}
+	list.Flags().Int64Var(&accountID, "account", 0, "only this account's authorizations")
+	list.Flags().StringVar(&phone, "phone", "", "only this number's")
+	list.Flags().StringVar(&state, "state", "", "only those stored in this state (pending, granted, declined, expired, revoked)")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.AddCommand(list)
+	return cmd
+}
+
+// callbackRow is one row of `admin callback list`.
+type callbackRow struct {
+	Id        string
+	AccountId int64
+	SchemeId  int64
+	BizId     string
+	Type      string
+	Url       string
+	Status    string
+	Attempts  int
+	LastError string `json:",omitempty"`
+	CreatedAt string
+}
+
+func (a *admin) callbackCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "callback", Short: "Look at the authorization events sent to businesses"}
+	var accountID int64
+	var bizID string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List callback events, newest first (-o json: a JSON array)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return list(a, cmd, func(ctx context.Context, s services) ([]callbackRow, error) {
+				events, err := s.callbacks.FindCallbacks(ctx, numauth.CallbackFilter{AccountID: accountID, RequestID: bizID, Limit: limit})
+				if err != nil {
+					return nil, err
+				}
+				rows := make([]callbackRow, 0, len(events))
+				for _, e := range events {
+					rows = append(rows, callbackRow{Id: e.ID, AccountId: e.AccountID, SchemeId: e.SchemeID, BizId: e.RequestID,
+						Type: e.Type, Url: e.URL, Status: string(e.Status), Attempts: e.Attempts, LastError: e.LastError,
+						CreatedAt: e.CreatedAt.UTC().Format(time.RFC3339)})
+				}
+				return rows, nil
+			}, "CREATED\tTYPE\tBIZID\tSTATUS\tATTEMPTS\tURL", func(r callbackRow) string {
+				return strings.Join([]string{r.CreatedAt, r.Type, r.BizId, r.Status, strconv.Itoa(r.Attempts), r.Url}, "\t")
+			})
+		},
+	}
+	list.Flags().Int64Var(&accountID, "account", 0, "only this account's events")
+	list.Flags().StringVar(&bizID, "biz-id", "", "only this authorization's events")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.AddCommand(list)
+	return cmd
+}
+
+// list runs a listing command: a JSON array with -o json, else a table with header and one line per row.
+func list[T any](a *admin, cmd *cobra.Command, fn func(ctx context.Context, s services) ([]T, error), header string, line func(T) string) error {
+	var rows []T
+	err := a.with(cmd, func(ctx context.Context, s services) (err error) {
+		rows, err = fn(ctx, s)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if a.output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, line(r))
+	}
+	return tw.Flush()
 }

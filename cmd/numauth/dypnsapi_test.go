@@ -120,7 +120,7 @@ func TestAuthorizationLinkPage(t *testing.T) {
 	} {
 		t.Run(name+" gets a clear page", func(t *testing.T) {
 			status, page := httpGet(t, link)
-			if status != 404 || !strings.Contains(page, "invalid or has expired") {
+			if status != 404 || !strings.Contains(page, `data-problem="link_invalid"`) {
 				t.Errorf("got %d\n%s", status, page)
 			}
 		})
@@ -128,9 +128,9 @@ func TestAuthorizationLinkPage(t *testing.T) {
 	t.Run("expired token gets a clear page", func(t *testing.T) {
 		f.s.clock.Advance(25 * time.Hour)
 		defer f.s.clock.Advance(-25 * time.Hour)
-		status, _ := httpGet(t, got.URL)
-		if status != 404 {
-			t.Errorf("got %d, want 404", status)
+		status, page := httpGet(t, got.URL)
+		if status != 410 || !strings.Contains(page, `data-problem="link_expired"`) {
+			t.Errorf("got %d, want 410 and the expired-link page\n%s", status, page)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/alibaba"
 	"github.com/numauth/numauth/console"
 	"github.com/numauth/numauth/credcache"
@@ -28,6 +29,7 @@ import (
 	"github.com/numauth/numauth/inmem"
 	"github.com/numauth/numauth/jwtoken"
 	"github.com/numauth/numauth/redis"
+	"github.com/numauth/numauth/smstext"
 	"github.com/numauth/numauth/sqlstore"
 )
 
@@ -233,7 +235,29 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	authorizations := sqlstore.NewAuthorizationService(store.DB, codes)
+	callbackWorker, err := delivery.NewCallbackWorker(delivery.CallbackConfig{
+		Outbox: sqlstore.NewCallbackOutbox(store.DB),
+		Secret: func(accountID int64) []byte { return callbackSecret(store.Sealer, accountID) },
+		Clock:  m.Clock,
+		Logger: m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		if err := callbackWorker.Run(bg); err != nil {
+			m.Logger.Error("callback worker", "err", err)
+		}
+	}()
+	// Every change that writes a callback event wakes the worker, so the business hears of it at once.
+	authorizations := notifyingAuthorizations{sqlstore.NewAuthorizationService(store.DB, codes), callbackWorker.Notify}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		sweepAuthorizations(bg, authorizations, m.Logger)
+	}()
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
 		Limiter:        limiter,
@@ -254,14 +278,20 @@ func (m *Main) Run(ctx context.Context) error {
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,
 		Schemes:        schemes,
+		Codes:          codes,
 		Tokens:         tokens,
+		Texts:          smstext.NewCatalog(),
+		Channel:        m.Config.ChannelName(),
+		Notify:         worker.Notify,
+		Key:            store.Sealer.DeriveKey("console"),
+		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Clock:          m.Clock,
 		Logger:         m.Logger,
 	})
 
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
-	mux.Handle("GET /authorize", m.withRequestID(pages))
+	pages.Register(mux, m.withRequestID)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", m.ready)
 
@@ -368,4 +398,76 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// callbackSecret is the key an account's callback events are signed with: derived from the master key, so
+// every replica and the admin command that shows it compute the same one, and none is stored. It is the
+// hex text of the derived key; receivers use that text as the HMAC key, as with --webhook-secret.
+func callbackSecret(sealer *aesgcm.Sealer, accountID int64) []byte {
+	return []byte(hex.EncodeToString(sealer.DeriveKey(fmt.Sprintf("callback-signing account %d", accountID))))
+}
+
+// notifyingAuthorizations wakes the callback worker after every change that may have written an event.
+type notifyingAuthorizations struct {
+	numauth.AuthorizationService
+	notify func()
+}
+
+func (n notifyingAuthorizations) DecideAuthorization(ctx context.Context, d numauth.AuthorizationDecision) (*numauth.AuthorizationRequest, error) {
+	r, err := n.AuthorizationService.DecideAuthorization(ctx, d)
+	if err == nil {
+		n.notify()
+	}
+	return r, err
+}
+
+func (n notifyingAuthorizations) RevokeAuthorization(ctx context.Context, id, phone string, by numauth.AuthorizationChange) (*numauth.AuthorizationRequest, error) {
+	r, err := n.AuthorizationService.RevokeAuthorization(ctx, id, phone, by)
+	if err == nil {
+		n.notify()
+	}
+	return r, err
+}
+
+func (n notifyingAuthorizations) ExpireAuthorizations(ctx context.Context, limit int) (int, error) {
+	count, err := n.AuthorizationService.ExpireAuthorizations(ctx, limit)
+	if count > 0 {
+		n.notify()
+	}
+	return count, err
+}
+
+// sweepInterval is how often expired links and ended grants are recorded as expired. Reads never wait for
+// it (AuthorizationRequest.StatusAt); it only decides how soon the authorization.expired event goes out.
+const sweepInterval = 30 * time.Second
+
+// sweepBatch bounds one sweep transaction; a full batch is followed by another at once.
+const sweepBatch = 500
+
+// sweepAuthorizations records expiries until ctx ends.
+func sweepAuthorizations(ctx context.Context, auths numauth.AuthorizationService, log *slog.Logger) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := auths.ExpireAuthorizations(ctx, sweepBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("expire authorizations", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				log.Info("authorizations expired", "count", n)
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

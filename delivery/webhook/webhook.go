@@ -195,7 +195,7 @@ func (c *Channel) Deliver(ctx context.Context, m *numauth.Message) (numauth.Deli
 
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return numauth.DeliveryRetry, describeError(err), nil
+		return numauth.DeliveryRetry, DescribeError(err), nil
 	}
 	defer resp.Body.Close()
 	// A read error after the status line changes nothing: the receiver has answered.
@@ -204,7 +204,7 @@ func (c *Channel) Deliver(ctx context.Context, m *numauth.Message) (numauth.Deli
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBody))
 
 	detail := "HTTP " + resp.Status
-	if s := snippet(answer); s != "" {
+	if s := Snippet(answer); s != "" {
 		detail += ": " + s
 	}
 	code := resp.StatusCode
@@ -231,8 +231,9 @@ func saysDelivered(answer []byte) bool {
 	return json.Unmarshal(answer, &r) == nil && r.Status == "delivered"
 }
 
-// snippet returns up to maxDetailBody bytes of an answer, cut on a character boundary, "..." marking a cut.
-func snippet(b []byte) string {
+// Snippet returns up to 200 bytes of a receiver's answer, cut on a character boundary, "..." marking a
+// cut: what an attempt record keeps of it.
+func Snippet(b []byte) string {
 	b = bytes.TrimSpace(b)
 	if len(b) <= maxDetailBody {
 		return string(b)
@@ -244,8 +245,8 @@ func snippet(b []byte) string {
 	return string(b[:cut]) + "..."
 }
 
-// describeError says why a request got no answer, without the URL: its query may hold a token.
-func describeError(err error) string {
+// DescribeError says why a request got no answer, without the URL: its query may hold a token.
+func DescribeError(err error) string {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		return "timeout: the receiver did not answer in time"

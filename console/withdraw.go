@@ -1,0 +1,193 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/numauth/numauth"
+)
+
+// withdrawal shows the signed-in owner's grants, or the phone form.
+func (h *Handler) withdrawal(w http.ResponseWriter, r *http.Request) error {
+	phone, ok := h.session(r, h.now())
+	if !ok {
+		v := &view{}
+		if r.URL.Query().Get("signedout") == "1" {
+			v.Notice = langOf(r).T("signed_out")
+		}
+		return h.show(w, r, "withdraw", v, nil)
+	}
+	return h.showGrants(w, r, phone, r.URL.Query().Get("revoked") == "1", nil)
+}
+
+// showGrants renders the list of phone's grants in force, with a notice of a revocation or of err.
+func (h *Handler) showGrants(w http.ResponseWriter, r *http.Request, phone string, revoked bool, err error) error {
+	grants, gerr := h.grants(r.Context(), phone)
+	if gerr != nil {
+		return gerr
+	}
+	v := &view{Phone: numauth.MaskPhoneNumber(phone), Grants: grants}
+	if revoked {
+		v.Notice = langOf(r).T("revoked")
+	}
+	return h.show(w, r, "grants", v, err)
+}
+
+// grants lists phone's grants in force with their schemes' company and purpose, newest first.
+func (h *Handler) grants(ctx context.Context, phone string) ([]grant, error) {
+	reqs, err := h.grantsInForce(ctx, phone)
+	if err != nil {
+		return nil, err
+	}
+	type schemeKey struct{ account, scheme int64 }
+	schemes := make(map[schemeKey]*numauth.Scheme)
+	var out []grant
+	for _, req := range reqs {
+		k := schemeKey{req.AccountID, req.SchemeID}
+		sc, ok := schemes[k]
+		if !ok {
+			if sc, err = h.cfg.Schemes.FindSchemeByID(ctx, req.AccountID, req.SchemeID); err != nil {
+				return nil, err
+			}
+			schemes[k] = sc
+		}
+		out = append(out, grant{
+			ID:        req.ID,
+			Company:   sc.Company,
+			Purpose:   sc.Purpose,
+			GrantedOn: numauth.ChinaDate(req.UpdatedAt),
+			EndDate:   req.EndDate,
+		})
+	}
+	return out, nil
+}
+
+// grantsInForce returns phone's requests that StatusAt says are granted: the store's status may still say
+// granted of one whose end date is over.
+func (h *Handler) grantsInForce(ctx context.Context, phone string) ([]*numauth.AuthorizationRequest, error) {
+	reqs, err := h.cfg.Authorizations.FindAuthorizations(ctx, numauth.AuthorizationFilter{
+		Phone: phone, Status: numauth.AuthorizationGranted, Limit: 1000,
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	inForce := reqs[:0]
+	for _, req := range reqs {
+		if req.StatusAt(now) == numauth.AuthorizationGranted {
+			inForce = append(inForce, req)
+		}
+	}
+	return inForce, nil
+}
+
+// sendWithdrawalCode texts a code to a number that has grants in force, and nothing to any other. The
+// page answers the same either way: it neither tells who authorized what nor texts arbitrary numbers.
+func (h *Handler) sendWithdrawalCode(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkForm(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	raw := strings.TrimSpace(r.PostForm.Get("phone"))
+	phone, err := numauth.NormalizePhoneNumber(raw)
+	if err != nil {
+		return h.show(w, r, "withdraw", &view{FullPhone: raw}, err)
+	}
+	grants, err := h.grantsInForce(ctx, phone)
+	if err != nil {
+		return err
+	}
+	if len(grants) > 0 {
+		err := h.sendCode(ctx, numauth.CodeRequest{
+			AccountID: numauth.SystemAccountID,
+			Scope:     numauth.WithdrawalCodeScope,
+			Phone:     phone,
+		}, langOf(r).T("sms_app"), langOf(r))
+		switch numauth.ErrorKindOf(err) {
+		case "":
+		case numauth.ETHROTTLED, numauth.EDENIED:
+			// Saying so would tell that the number has grants; the visitor finds out by waiting.
+			h.logger(ctx).Info("withdrawal code not sent", "kind", numauth.ErrorKindOf(err), "reason", numauth.ErrorReasonOf(err))
+		default:
+			return numauth.Internal(err, "send withdrawal code")
+		}
+	}
+	v := &view{Phone: phone, FullPhone: phone, CodeSent: true}
+	return h.show(w, r, "withdraw", v, nil)
+}
+
+// verifyWithdrawal checks the withdrawal code and signs the visitor in as the number's owner.
+func (h *Handler) verifyWithdrawal(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkForm(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	phone, err := numauth.NormalizePhoneNumber(r.PostForm.Get("phone"))
+	if err != nil {
+		return h.show(w, r, "withdraw", &view{}, err)
+	}
+	v := &view{Phone: phone, FullPhone: phone, CodeSent: true}
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if code == "" {
+		return h.show(w, r, "withdraw", v, &numauth.Error{Kind: numauth.EINVALID, Reason: reasonNoCode, Internal: "no code"})
+	}
+	ok, err := h.cfg.Codes.CheckCode(ctx, numauth.CodeCheck{
+		AccountID: numauth.SystemAccountID,
+		Scope:     numauth.WithdrawalCodeScope,
+		Phone:     phone,
+		Code:      code,
+	})
+	switch {
+	case numauth.ErrorKindOf(err) == numauth.ETHROTTLED && numauth.ErrorReasonOf(err) == numauth.ReasonCodeAttempts:
+		return h.show(w, r, "withdraw", &view{FullPhone: phone}, err)
+	case err != nil:
+		return numauth.Internal(err, "check withdrawal code")
+	case !ok:
+		return h.show(w, r, "withdraw", v, &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonVerifyCode, Internal: "wrong code"})
+	}
+	h.startSession(w, phone, h.now())
+	http.Redirect(w, r, "/withdraw", http.StatusSeeOther)
+	return nil
+}
+
+// revoke withdraws one of the signed-in owner's grants.
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkForm(r); err != nil {
+		return err
+	}
+	now := h.now()
+	phone, ok := h.session(r, now)
+	if !ok {
+		return h.show(w, r, "withdraw", &view{}, &numauth.Error{Kind: numauth.EUNAUTHENTICATED, Reason: reasonSession, Internal: "no session"})
+	}
+	id := r.PostForm.Get("biz_id")
+	if id == "" || len(id) > 64 {
+		return numauth.Malformed("biz_id", "no or an overlong biz_id")
+	}
+	_, err := h.cfg.Authorizations.RevokeAuthorization(r.Context(), id, phone, numauth.AuthorizationChange{
+		Status:    numauth.AuthorizationRevoked,
+		At:        now,
+		ClientIP:  clientIP(r),
+		UserAgent: userAgent(r),
+	})
+	switch numauth.ErrorKindOf(err) {
+	case "":
+		http.Redirect(w, r, "/withdraw?revoked=1", http.StatusSeeOther)
+		return nil
+	case numauth.ENOTFOUND, numauth.EPRECONDITION:
+		// Gone since the list was shown (it ended, or another tab withdrew it): say so over the fresh list.
+		return h.showGrants(w, r, phone, false, numauth.Errorf(numauth.EPRECONDITION, numauth.ReasonAuthorizationDecided, "not granted: %v", err))
+	}
+	return numauth.Internal(err, "revoke authorization")
+}
+
+// signOut ends the withdrawal session.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := h.checkForm(r); err != nil {
+		return err
+	}
+	h.endSession(w)
+	http.Redirect(w, r, "/withdraw?signedout=1", http.StatusSeeOther)
+	return nil
+}
