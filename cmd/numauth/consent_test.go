@@ -441,3 +441,32 @@ func testQueryAuthorizationStatus(t *testing.T, dsn string) {
 		})
 	}
 }
+
+// TestAdminAuthorizationList lists authorizations with the fields the issue names.
+func TestAdminAuthorizationList(t *testing.T) {
+	f := newGetAuthorizationURLFixture(t, "")
+	for _, phone := range []string{"13912345678", "13912345679"} {
+		if got := callV1(t, f.s.Addr(), f.a, map[string]string{"PhoneNo": phone, "SchemeId": f.approved}, false); got.Status != 200 {
+			t.Fatalf("GetAuthorizationUrl: %d %s", got.Status, got.Raw)
+		}
+	}
+	out, err := f.s.cli(t, "admin", "authorization", "list", "--account", f.a.ID, "--phone", "13912345678", "-o", "json")
+	if err != nil {
+		t.Fatalf("authorization list: %v\n%s", err, out)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("authorization list: %v, %d rows\n%s", err, len(rows), out)
+	}
+	for _, field := range []string{"BizId", "SchemeId", "Phone", "State", "EndDate"} {
+		if _, ok := rows[0][field]; !ok {
+			t.Errorf("row lacks %s: %v", field, rows[0])
+		}
+	}
+	if rows[0]["Phone"] != "+8613912345678" || rows[0]["State"] != "pending" {
+		t.Errorf("row %v", rows[0])
+	}
+	if out, err := f.s.cli(t, "admin", "authorization", "list", "--account", f.b.ID, "-o", "json"); err != nil || strings.TrimSpace(out) != "[]" {
+		t.Errorf("the other account's list: %q, %v", out, err)
+	}
+}
