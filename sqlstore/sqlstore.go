@@ -49,9 +49,14 @@ type DB struct {
 
 	records     *recordWriter // group commit of delivery attempts, made on first use
 	recordsOnce sync.Once
-	stopPoll    chan struct{}
-	stopOnce    sync.Once
-	polling     sync.WaitGroup
+
+	redeems           *batcher[*queuedRedeem] // group commit of carrier token redemptions
+	redeemsOnce       sync.Once
+	verifications     *batcher[*queuedVerification] // group commit of verification records and charges
+	verificationsOnce sync.Once
+	stopPoll          chan struct{}
+	stopOnce          sync.Once
+	polling           sync.WaitGroup
 }
 
 // RevisionPollInterval is how often a DB looks for changes made by other processes: the bound on how

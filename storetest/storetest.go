@@ -26,6 +26,10 @@ type Stores struct {
 	Codes          numauth.CodeService
 	Outbox         numauth.Outbox
 	Callbacks      numauth.CallbackOutbox
+	CarrierTokens  numauth.CarrierTokens
+	Submail        numauth.SubmailService
+	Billing        numauth.BillingService
+	VerifySchemes  numauth.VerifySchemeService
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
 
@@ -88,6 +92,10 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"FindAuthorizations", testFindAuthorizations},
 		{"CallbackOutbox", testCallbackOutbox},
 		{"SystemAccount", testSystemAccount},
+		{"CarrierTokens", testCarrierTokens},
+		{"SubmailApps", testSubmailApps},
+		{"Billing", testBilling},
+		{"VerifySchemes", testVerifySchemes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
