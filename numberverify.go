@@ -117,6 +117,10 @@ type SubmailApp struct {
 	Carriers  []Carrier // carriers enabled for the app; empty enables all three
 	Price     int64     // charged per successful verification, in the smallest unit (fen); 0 is free
 	CreatedAt time.Time
+
+	// Read with the app, for the request's checks: the account's state and its SUBMAIL subscription.
+	AccountState AccountState
+	Subscribed   bool
 }
 
 // AllowsCarrier reports whether c is enabled for the app.
@@ -138,8 +142,8 @@ type SubmailService interface {
 	// unknown account; EINVALID/ReasonMalformed for a bad IPAllow entry (Param IPAllow), a negative price
 	// (Price) or an unknown carrier (Carriers).
 	CreateSubmailApp(ctx context.Context, app *SubmailApp) error
-	// FindSubmailApp returns the app; it is not scoped to an account, the appid being the credential's id.
-	// Errors: ENOTFOUND/ReasonSubmailApp.
+	// FindSubmailApp returns the app with its account's state and SUBMAIL subscription; it is not scoped
+	// to an account, the appid being the credential's id. Errors: ENOTFOUND/ReasonSubmailApp.
 	FindSubmailApp(ctx context.Context, appID string) (*SubmailApp, error)
 	// SetSubmailAppEnabled enables or disables the app; ENOTFOUND/ReasonSubmailApp.
 	SetSubmailAppEnabled(ctx context.Context, appID string, enabled bool) error

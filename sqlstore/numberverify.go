@@ -254,9 +254,14 @@ func (s *SubmailService) FindSubmailApp(ctx context.Context, appID string) (*num
 	var sealed []byte
 	var ipAllow, carriers string
 	var created int64
-	err := s.db.queryRow(ctx, `SELECT app_id, account_id, app_key, enabled, ip_allow, carriers, price, created_at
-		FROM submail_apps WHERE app_id = ?`, appID).
-		Scan(&app.AppID, &app.AccountID, &sealed, &app.Enabled, &ipAllow, &carriers, &app.Price, &created)
+	err := s.db.queryRow(ctx, `SELECT app.app_id, app.account_id, app.app_key, app.enabled, app.ip_allow, app.carriers,
+			app.price, app.created_at, acc.state, COALESCE(sub.enabled, FALSE)
+		FROM submail_apps app
+		JOIN accounts acc ON acc.id = app.account_id
+		LEFT JOIN subscriptions sub ON sub.account_id = app.account_id AND sub.product = 'submail'
+		WHERE app.app_id = ?`, appID).
+		Scan(&app.AppID, &app.AccountID, &sealed, &app.Enabled, &ipAllow, &carriers, &app.Price, &created,
+			&app.AccountState, &app.Subscribed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonSubmailApp, "submail app %q not found", appID)
 	} else if err != nil {

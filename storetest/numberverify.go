@@ -91,7 +91,8 @@ func testSubmailApps(t *testing.T, open opener) {
 	}
 	got, err := f.Submail.FindSubmailApp(t.Context(), app.AppID)
 	if err != nil || got.AppKey != app.AppKey || got.AccountID != a.ID || got.Price != 5 || len(got.IPAllow) != 2 ||
-		!got.AllowsCarrier(numauth.CarrierTelecom) || got.AllowsCarrier(numauth.CarrierUnicom) || !got.Enabled {
+		!got.AllowsCarrier(numauth.CarrierTelecom) || got.AllowsCarrier(numauth.CarrierUnicom) || !got.Enabled ||
+		got.AccountState != numauth.AccountActive || !got.Subscribed {
 		t.Errorf("FindSubmailApp: %+v, %v", got, err)
 	}
 	if err := f.Submail.SetSubmailAppEnabled(t.Context(), app.AppID, false); err != nil {
@@ -99,6 +100,15 @@ func testSubmailApps(t *testing.T, open opener) {
 	}
 	if got, _ := f.Submail.FindSubmailApp(t.Context(), app.AppID); got.Enabled {
 		t.Error("the app is still enabled")
+	}
+	if err := f.Accounts.SetSubscription(t.Context(), a.ID, numauth.ProductSubmail, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Accounts.SetAccountState(t.Context(), a.ID, numauth.AccountSuspended); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.Submail.FindSubmailApp(t.Context(), app.AppID); got.Subscribed || got.AccountState != numauth.AccountSuspended {
+		t.Errorf("after unsubscribing and suspending: %+v", got)
 	}
 	_, err = f.Submail.FindSubmailApp(t.Context(), "99999999")
 	checkError(t, err, numauth.ENOTFOUND, numauth.ReasonSubmailApp)
