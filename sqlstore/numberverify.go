@@ -36,6 +36,57 @@ func NewCarrierTokens(db *DB) *CarrierTokens { return &CarrierTokens{db: db} }
 
 // IssueCarrierToken stores a new token; see numauth.CarrierTokens.
 func (s *CarrierTokens) IssueCarrierToken(ctx context.Context, t numauth.CarrierToken) (*numauth.CarrierToken, error) {
+	issued, err := newCarrierToken(t, s.db.now())
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.update(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, insertCarrierToken, issued.Token, int(issued.Carrier), issued.Phone, issued.Failure,
+			toDB(issued.ExpiresAt), toDB(issued.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return nil, storeError("issue carrier token", err)
+	}
+	return issued, nil
+}
+
+// IssueCarrierTokens stores many tokens in one transaction (the load generator's supply). Each is
+// checked as IssueCarrierToken checks it.
+func (s *CarrierTokens) IssueCarrierTokens(ctx context.Context, ts []numauth.CarrierToken) ([]*numauth.CarrierToken, error) {
+	now := s.db.now()
+	out := make([]*numauth.CarrierToken, 0, len(ts))
+	for _, t := range ts {
+		issued, err := newCarrierToken(t, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, issued)
+	}
+	err := s.db.update(ctx, func(tx *tx) error {
+		stmt, err := tx.PrepareContext(ctx, tx.db.dialect.rebind(insertCarrierToken))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, t := range out {
+			if _, err := stmt.ExecContext(ctx, t.Token, int(t.Carrier), t.Phone, t.Failure, toDB(t.ExpiresAt), toDB(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeError("issue carrier tokens", err)
+	}
+	return out, nil
+}
+
+const insertCarrierToken = `INSERT INTO carrier_tokens (token, carrier, phone, failure, expires_at, used_at, created_at)
+	VALUES (?, ?, ?, ?, ?, 0, ?)`
+
+// newCarrierToken checks t and makes the token to store.
+func newCarrierToken(t numauth.CarrierToken, now time.Time) (*numauth.CarrierToken, error) {
 	if t.Carrier.TokenLifetime() == 0 {
 		return nil, numauth.Malformed("Carrier", "unknown carrier %d", t.Carrier)
 	}
@@ -48,10 +99,9 @@ func (s *CarrierTokens) IssueCarrierToken(ctx context.Context, t numauth.Carrier
 	if err != nil {
 		return nil, err
 	}
-	now := s.db.now()
 	var b [20]byte
 	rand.Read(b[:])
-	issued := &numauth.CarrierToken{
+	return &numauth.CarrierToken{
 		// Shaped like a carrier's opaque token; the prefix says which carrier issued it.
 		Token:     "SIM" + strings.ToUpper(t.Carrier.String()) + hex.EncodeToString(b[:]),
 		Carrier:   t.Carrier,
@@ -59,17 +109,7 @@ func (s *CarrierTokens) IssueCarrierToken(ctx context.Context, t numauth.Carrier
 		Failure:   t.Failure,
 		ExpiresAt: now.Add(t.Carrier.TokenLifetime()),
 		CreatedAt: now,
-	}
-	err = s.db.update(ctx, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO carrier_tokens (token, carrier, phone, failure, expires_at, used_at, created_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?)`, issued.Token, int(issued.Carrier), issued.Phone, issued.Failure,
-			toDB(issued.ExpiresAt), toDB(now))
-		return err
-	})
-	if err != nil {
-		return nil, storeError("issue carrier token", err)
-	}
-	return issued, nil
+	}, nil
 }
 
 // RedeemCarrierToken marks a token used; see numauth.CarrierTokens. Redemptions are group-committed: each

@@ -48,7 +48,8 @@ func newAdminCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
-		a.authorizationCommand(), a.callbackCommand())
+		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
+		a.priceCommand(), a.carrierCommand())
 	return cmd
 }
 
@@ -62,6 +63,10 @@ type services struct {
 	auths     *sqlstore.AuthorizationService
 	callbacks *sqlstore.CallbackOutbox
 	outbox    *sqlstore.Outbox
+	submail   *sqlstore.SubmailService
+	billing   *sqlstore.BillingService
+	// carrierTokens are the carrier simulator's.
+	carrierTokens *sqlstore.CarrierTokens
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
 	callbackSecret func(accountID int64) []byte
 }
@@ -92,14 +97,17 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		return err
 	}
 	err = fn(ctx, services{
-		codes:     codes,
-		templates: sqlstore.NewTemplateService(store.DB),
-		accounts:  sqlstore.NewAccountService(store.DB),
-		schemes:   sqlstore.NewSchemeService(store.DB),
-		cams:      sqlstore.NewCAMSService(store.DB),
-		auths:     sqlstore.NewAuthorizationService(store.DB, codes),
-		callbacks: sqlstore.NewCallbackOutbox(store.DB),
-		outbox:    sqlstore.NewOutbox(store.DB),
+		codes:         codes,
+		templates:     sqlstore.NewTemplateService(store.DB),
+		accounts:      sqlstore.NewAccountService(store.DB),
+		schemes:       sqlstore.NewSchemeService(store.DB),
+		cams:          sqlstore.NewCAMSService(store.DB),
+		auths:         sqlstore.NewAuthorizationService(store.DB, codes),
+		callbacks:     sqlstore.NewCallbackOutbox(store.DB),
+		outbox:        sqlstore.NewOutbox(store.DB),
+		submail:       sqlstore.NewSubmailService(store.DB),
+		billing:       sqlstore.NewBillingService(store.DB),
+		carrierTokens: sqlstore.NewCarrierTokens(store.DB),
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,6 +37,7 @@ type BenchConfig struct {
 	Warmup      time.Duration
 	Rate        int // total requests per second; 0 sends as fast as the server answers
 	Ceiling     bool
+	Tokens      int
 	Output      string
 }
 
@@ -43,6 +45,8 @@ type BenchConfig struct {
 type benchAction struct {
 	version string
 	params  func(a *benchAccount) map[string]string
+	// path, for SUBMAIL's endpoints, is where the generator posts instead of Alibaba's signed RPC.
+	path string
 }
 
 var benchActions = map[string]benchAction{
@@ -61,6 +65,9 @@ var benchActions = map[string]benchAction{
 				"TemplateParam": `{"code":"##code##","min":"5"}`}
 		},
 	},
+	// SUBMAIL's local number verification with charging: each request spends a fresh simulator token
+	// (issued before the run) and is charged to a balance that never runs out.
+	"vfmobile/verify": {path: "/vfmobile/verify"},
 	// Checks a code for random numbers: the lookup, the comparison and the attempt bookkeeping.
 	"CheckSmsVerifyCode": {
 		version: "2017-05-25",
@@ -79,6 +86,7 @@ func randomMobile() string {
 type benchAccount struct {
 	accessKeyID, secret string
 	schemeID            int64
+	appID, appKey       string // the account's SUBMAIL app
 }
 
 func newBenchCommand() *cobra.Command {
@@ -110,6 +118,7 @@ load is open-loop at that many requests per second and latency counts from each 
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
 	fs.IntVar(&c.Rate, "rate", 0, "requests per second in total (0: closed loop, as fast as possible)")
 	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
+	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify: simulator tokens to issue before the run (one per request)")
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
 	return cmd
 }
@@ -136,7 +145,7 @@ func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
 	if c.Accounts < 1 || c.Concurrency < 1 {
 		return fmt.Errorf("--accounts and --concurrency must be at least 1")
 	}
-	accounts, err := provisionBench(ctx, c)
+	accounts, tokens, err := provisionBench(ctx, c, act.path != "")
 	if err != nil {
 		return fmt.Errorf("provision bench accounts: %w", err)
 	}
@@ -151,7 +160,10 @@ func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
 		phases = append([]struct{ name, path string }{{"ceiling (/healthz)", "/healthz"}}, phases...)
 	}
 	for _, ph := range phases {
-		g := &generator{client: client, url: target + ph.path, action: c.Action, spec: act, accounts: accounts, cfg: c}
+		g := &generator{client: client, url: target + ph.path, action: c.Action, spec: act, accounts: accounts, cfg: c, tokens: tokens}
+		if act.path != "" && ph.path == "/" {
+			g.url = target + act.path
+		}
 		if c.Warmup > 0 {
 			g.run(ctx, c.Warmup)
 		}
@@ -165,43 +177,76 @@ func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
 	return printBench(out, c, results)
 }
 
-// provisionBench creates the accounts the generator signs as.
-func provisionBench(ctx context.Context, c BenchConfig) ([]*benchAccount, error) {
+// provisionBench creates the accounts the generator signs as and, for SUBMAIL, their apps, balances and
+// the simulator tokens the requests spend.
+func provisionBench(ctx context.Context, c BenchConfig, submail bool) ([]*benchAccount, chan *numauth.CarrierToken, error) {
 	store, err := openStore(ctx, c.Store, numauth.SystemClock{}, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer store.DB.Close()
 	accounts := sqlstore.NewAccountService(store.DB)
 	schemes := sqlstore.NewSchemeService(store.DB)
 	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []*benchAccount
 	for i := range c.Accounts {
 		acct, key, err := accounts.CreateAccount(ctx, fmt.Sprintf("bench-%d", i))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// The generator measures the server, not the quota: lift it far above any rate it can reach.
-		if err := accounts.SetQuota(ctx, acct.ID, "Dypnsapi."+c.Action, 10_000_000); err != nil {
-			return nil, err
+		if !submail {
+			if err := accounts.SetQuota(ctx, acct.ID, "Dypnsapi."+c.Action, 10_000_000); err != nil {
+				return nil, nil, err
+			}
 		}
 		// No send limits: the generator measures throughput, not the SMS-pumping defence.
 		if err := codes.SetCodeSettings(ctx, acct.ID, &numauth.CodeSettings{}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sc := &numauth.Scheme{AccountID: acct.ID, Name: "bench", Company: "Bench Co.", Purpose: "load test", Type: numauth.SchemeNormal}
 		if err := schemes.CreateScheme(ctx, sc); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := schemes.SetSchemeState(ctx, acct.ID, sc.ID, numauth.ReviewApproved); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, &benchAccount{accessKeyID: key.ID, secret: key.Secret, schemeID: sc.ID})
+		a := &benchAccount{accessKeyID: key.ID, secret: key.Secret, schemeID: sc.ID}
+		if submail {
+			app := &numauth.SubmailApp{AccountID: acct.ID, Price: 1}
+			if err := sqlstore.NewSubmailService(store.DB).CreateSubmailApp(ctx, app); err != nil {
+				return nil, nil, err
+			}
+			if _, err := sqlstore.NewBillingService(store.DB).AddBalance(ctx, acct.ID, 1_000_000_000, "bench"); err != nil {
+				return nil, nil, err
+			}
+			a.appID, a.appKey = app.AppID, app.AppKey
+		}
+		out = append(out, a)
 	}
-	return out, nil
+	if !submail {
+		return out, nil, nil
+	}
+	// Unicom's tokens live 30 minutes: long enough for any run.
+	tokens := make(chan *numauth.CarrierToken, c.Tokens)
+	issuer := sqlstore.NewCarrierTokens(store.DB)
+	for n := 0; n < c.Tokens; n += 10_000 {
+		batch := make([]numauth.CarrierToken, min(10_000, c.Tokens-n))
+		for i := range batch {
+			batch[i] = numauth.CarrierToken{Carrier: numauth.CarrierUnicom, Phone: randomMobile()}
+		}
+		issued, err := issuer.IssueCarrierTokens(ctx, batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range issued {
+			tokens <- t
+		}
+	}
+	return out, tokens, nil
 }
 
 // generator sends signed requests from Concurrency workers.
@@ -213,6 +258,7 @@ type generator struct {
 	accounts []*benchAccount
 	cfg      BenchConfig
 	seq      atomic.Uint64
+	tokens   chan *numauth.CarrierToken // vfmobile/verify's supply
 }
 
 // request builds one v1-signed request the way the official SDK does: every parameter in the query,
@@ -220,6 +266,9 @@ type generator struct {
 func (g *generator) request(ctx context.Context) (*http.Request, error) {
 	n := g.seq.Add(1)
 	a := g.accounts[n%uint64(len(g.accounts))]
+	if g.spec.path != "" && strings.HasSuffix(g.url, g.spec.path) {
+		return g.submailRequest(ctx, a)
+	}
 	params := g.spec.params(a)
 	var nonce [16]byte
 	rand.Read(nonce[:])
@@ -314,6 +363,28 @@ func (g *generator) run(ctx context.Context, d time.Duration) benchResult {
 	return r
 }
 
+// submailRequest builds a vfmobile/verify form post that spends one token, signed as SUBMAIL's SDKs sign:
+// sha256(appkey + timestamp + token), the timestamp in milliseconds.
+func (g *generator) submailRequest(ctx context.Context, a *benchAccount) (*http.Request, error) {
+	var t *numauth.CarrierToken
+	select {
+	case t = <-g.tokens:
+	default:
+		return nil, fmt.Errorf("out of tokens: raise --tokens")
+	}
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	sum := sha256.Sum256([]byte(a.appKey + ts + t.Token))
+	form := url.Values{"appid": {a.appID}, "signature": {hex.EncodeToString(sum[:])}, "os": {"1"}, "timestamp": {ts},
+		"token": {t.Token}, "mobile_number": {strings.TrimPrefix(t.Phone, "+86")}, "userInformation": {"bench"},
+		"type": {strconv.Itoa(int(t.Carrier))}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
 // once sends one request and returns "" on success or a short error code.
 func (g *generator) once(ctx context.Context) string {
 	req, err := g.request(ctx)
@@ -325,6 +396,18 @@ func (g *generator) once(ctx context.Context) string {
 		return "transport"
 	}
 	defer resp.Body.Close()
+	if g.spec.path != "" && strings.HasSuffix(g.url, g.spec.path) {
+		// SUBMAIL answers 200 whatever happened; the body says.
+		var body struct {
+			Status string
+			Code   json.RawMessage
+		}
+		json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+		if body.Status == "success" {
+			return ""
+		}
+		return "submail " + string(body.Code)
+	}
 	if resp.StatusCode == http.StatusOK {
 		io.Copy(io.Discard, resp.Body)
 		return ""
