@@ -24,6 +24,17 @@ type NonceCache interface {
 var DefaultQPS = map[string]int{
 	"Dypnsapi.GetAuthorizationUrl": 1000,
 
+	"Dypnsapi.GetMobile":                      5000,
+	"Dypnsapi.VerifyMobile":                   5000,
+	"Dypnsapi.GetAuthToken":                   1000,
+	"Dypnsapi.GetPhoneWithToken":              500,
+	"Dypnsapi.VerifyPhoneWithToken":           1000,
+	"Dypnsapi.CreateVerifyScheme":             100,
+	"Dypnsapi.DescribeVerifyScheme":           100,
+	"Dypnsapi.DeleteVerifyScheme":             100,
+	"Dypnsapi.QueryGateVerifyBillingPublic":   500,
+	"Dypnsapi.QueryGateVerifyStatisticPublic": 500,
+
 	"cams.AddChatappPhoneNumber":            10,
 	"cams.GetChatappVerifyCode":             10,
 	"cams.ChatappVerifyAndRegister":         10,

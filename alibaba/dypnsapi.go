@@ -46,6 +46,18 @@ func (s *Server) dypnsapi() *product {
 			"QuerySendDetails":    {name: "QuerySendDetails", handle: s.querySendDetails, errors: smsVerifyErrors},
 			// A numauth extension: the business's view of the consent behind GetAuthorizationUrl.
 			"QueryAuthorizationStatus": {name: "QueryAuthorizationStatus", handle: s.queryAuthorizationStatus},
+
+			// Number verification and one-click login (numberverify.go).
+			"CreateVerifyScheme":             {name: "CreateVerifyScheme", handle: s.createVerifyScheme, errors: createVerifySchemeErrors},
+			"DescribeVerifyScheme":           {name: "DescribeVerifyScheme", handle: s.describeVerifyScheme, errors: describeVerifySchemeErrors},
+			"DeleteVerifyScheme":             {name: "DeleteVerifyScheme", handle: s.deleteVerifyScheme, errors: deleteVerifySchemeErrors},
+			"GetMobile":                      {name: "GetMobile", handle: s.getMobile, errors: appVerifyErrors},
+			"VerifyMobile":                   {name: "VerifyMobile", handle: s.verifyMobile, errors: appVerifyErrors},
+			"GetAuthToken":                   {name: "GetAuthToken", handle: s.getAuthToken, errors: h5VerifyErrors},
+			"GetPhoneWithToken":              {name: "GetPhoneWithToken", handle: s.getPhoneWithToken, errors: h5VerifyErrors},
+			"VerifyPhoneWithToken":           {name: "VerifyPhoneWithToken", handle: s.verifyPhoneWithToken, errors: h5VerifyErrors},
+			"QueryGateVerifyBillingPublic":   {name: "QueryGateVerifyBillingPublic", handle: s.queryGateVerifyBillingPublic},
+			"QueryGateVerifyStatisticPublic": {name: "QueryGateVerifyStatisticPublic", handle: s.queryGateVerifyStatisticPublic},
 		},
 	}
 }

@@ -40,6 +40,12 @@ type Config struct {
 	Texts     *smstext.Catalog        // message texts per locale; the built-ins when nil
 	Channel   string                  // the delivery channel new messages go to ("outbox" when empty)
 	Notify    func()                  // called after a message is enqueued, to wake the delivery worker
+
+	// Number verification and one-click login (numberverify.go).
+	Verifier      *numauth.Verifier           // runs GetMobile, VerifyMobile, GetPhoneWithToken, VerifyPhoneWithToken
+	VerifySchemes numauth.VerifySchemeService // CreateVerifyScheme and the schemes verifications are logged under
+	Billing       numauth.BillingService      // prices, the ledger and the verification log; the Verifier's too
+	TokenKey      []byte                      // signs GetAuthToken's H5 tokens; random per process when empty
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.
@@ -107,6 +113,11 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
+	}
+	if len(cfg.TokenKey) == 0 {
+		// Without a configured key H5 tokens still work, but only with the process that issued them.
+		cfg.TokenKey = make([]byte, 32)
+		rand.Read(cfg.TokenKey)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, texts: cfg.Texts, versions: make(map[string][]*product)}
 	s.register(s.dypnsapi())

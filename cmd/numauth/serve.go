@@ -22,6 +22,7 @@ import (
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/alibaba"
+	"github.com/numauth/numauth/carrier"
 	"github.com/numauth/numauth/console"
 	"github.com/numauth/numauth/credcache"
 	"github.com/numauth/numauth/delivery"
@@ -47,6 +48,10 @@ type ServeConfig struct {
 	DeliveryLease       time.Duration // how long a worker holds a claimed message before another may take it
 	DeliveryConcurrency int           // attempts in flight, and so the most messages one claim takes
 
+	Carrier        string        // the carrier gateway: "simulator" (built in) or "http"
+	CarrierConfig  string        // the http gateway's configuration file
+	CarrierTimeout time.Duration // bound of one token exchange
+
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
@@ -64,6 +69,9 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", delivery.DefaultLease, "how long a claimed message stays with a worker (a crashed replica's messages wait this long)")
 	fs.IntVar(&c.DeliveryConcurrency, "delivery-concurrency", 64, "delivery attempts in flight at once (also the most messages one claim takes)")
+	fs.StringVar(&c.Carrier, "carrier", "simulator", "carrier gateway for number verification: simulator (built in) or http")
+	fs.StringVar(&c.CarrierConfig, "carrier-config", "", "http carrier gateway: the JSON file of carrier endpoints and credentials")
+	fs.DurationVar(&c.CarrierTimeout, "carrier-timeout", numauth.DefaultCarrierTimeout, "bound of one token exchange with a carrier (beyond it: SUBMAIL 1318, Dypnsapi UNKNOWN)")
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
@@ -258,6 +266,13 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		sweepAuthorizations(bg, authorizations, m.Logger)
 	}()
+	carrierTokens := sqlstore.NewCarrierTokens(store.DB)
+	gateway, simulator, err := m.Config.gateway(carrierTokens)
+	if err != nil {
+		return err
+	}
+	billing := sqlstore.NewBillingService(store.DB)
+	verifier := &numauth.Verifier{Gateway: gateway, Billing: billing, Timeout: m.Config.CarrierTimeout}
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
 		Limiter:        limiter,
@@ -274,6 +289,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Outbox:         sqlstore.NewOutbox(store.DB),
 		Channel:        m.Config.ChannelName(),
 		Notify:         worker.Notify,
+		Verifier:       verifier,
+		VerifySchemes:  sqlstore.NewVerifySchemeService(store.DB),
+		Billing:        billing,
+		TokenKey:       store.Sealer.DeriveKey("dypns h5 token"),
 	})
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,
@@ -292,6 +311,10 @@ func (m *Main) Run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
 	pages.Register(mux, m.withRequestID)
+	if simulator != nil {
+		// Anyone who reaches it can mint a token for any number: it exists only with the simulator.
+		mux.Handle("/simulator/", simulator.Handler())
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", m.ready)
 
@@ -470,4 +493,23 @@ func sweepAuthorizations(ctx context.Context, auths numauth.AuthorizationService
 		case <-t.C:
 		}
 	}
+}
+
+// gateway builds the carrier gateway, and the simulator when it is the one (its pages are mounted then).
+func (c *ServeConfig) gateway(tokens numauth.CarrierTokens) (numauth.CarrierGateway, *carrier.Simulator, error) {
+	switch c.Carrier {
+	case "", "simulator":
+		sim := carrier.NewSimulator(tokens)
+		return sim, sim, nil
+	case "http":
+		if c.CarrierConfig == "" {
+			return nil, nil, errors.New("--carrier http needs --carrier-config FILE")
+		}
+		g, err := carrier.LoadHTTPGateway(c.CarrierConfig)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--carrier-config: %w", err)
+		}
+		return g, nil, nil
+	}
+	return nil, nil, fmt.Errorf("--carrier %q: want simulator or http", c.Carrier)
 }
