@@ -32,6 +32,7 @@ import (
 	"github.com/numauth/numauth/redis"
 	"github.com/numauth/numauth/smstext"
 	"github.com/numauth/numauth/sqlstore"
+	"github.com/numauth/numauth/submail"
 )
 
 // ServeConfig is the configuration of `numauth serve`.
@@ -51,6 +52,8 @@ type ServeConfig struct {
 	Carrier        string        // the carrier gateway: "simulator" (built in) or "http"
 	CarrierConfig  string        // the http gateway's configuration file
 	CarrierTimeout time.Duration // bound of one token exchange
+
+	SubmailTimestampWindow time.Duration // how far a SUBMAIL request's timestamp may be from now
 
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
@@ -72,6 +75,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.Carrier, "carrier", "simulator", "carrier gateway for number verification: simulator (built in) or http")
 	fs.StringVar(&c.CarrierConfig, "carrier-config", "", "http carrier gateway: the JSON file of carrier endpoints and credentials")
 	fs.DurationVar(&c.CarrierTimeout, "carrier-timeout", numauth.DefaultCarrierTimeout, "bound of one token exchange with a carrier (beyond it: SUBMAIL 1318, Dypnsapi UNKNOWN)")
+	fs.DurationVar(&c.SubmailTimestampWindow, "submail-timestamp-window", submail.DefaultTimestampWindow, "how far a SUBMAIL request's timestamp may be from server time (beyond it: 1305)")
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
@@ -311,6 +315,13 @@ func (m *Main) Run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
 	pages.Register(mux, m.withRequestID)
+	submail.NewHandler(submail.Config{
+		Apps:            sqlstore.NewSubmailService(store.DB),
+		Verifier:        verifier,
+		Clock:           m.Clock,
+		Logger:          m.Logger,
+		TimestampWindow: m.Config.SubmailTimestampWindow,
+	}).Register(mux, m.withRequestID)
 	if simulator != nil {
 		// Anyone who reaches it can mint a token for any number: it exists only with the simulator.
 		mux.Handle("/simulator/", simulator.Handler())
