@@ -53,12 +53,11 @@ func TestCrashKeepsEveryAcceptedMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "numauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := builtBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	data := filepath.Join(dir, "data")
+	data := filepath.Join(t.TempDir(), "data")
 	cmd, addr := startBinary(t, bin, data)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 
