@@ -44,15 +44,18 @@ type BenchConfig struct {
 // benchAction is an action the load generator knows how to call.
 type benchAction struct {
 	version string
-	params  func(a *benchAccount) map[string]string
+	// params are the action's parameters; t is a fresh simulator token for the actions that spend one.
+	params func(a *benchAccount, t *numauth.CarrierToken) map[string]string
 	// path, for SUBMAIL's endpoints, is where the generator posts instead of Alibaba's signed RPC.
 	path string
+	// tokens: each request spends a simulator token, issued before the run; the account is charged.
+	tokens bool
 }
 
 var benchActions = map[string]benchAction{
 	"GetAuthorizationUrl": {
 		version: "2017-05-25",
-		params: func(a *benchAccount) map[string]string {
+		params: func(a *benchAccount, _ *numauth.CarrierToken) map[string]string {
 			return map[string]string{"PhoneNo": randomMobile(), "SchemeId": strconv.FormatInt(a.schemeID, 10)}
 		},
 	},
@@ -60,18 +63,34 @@ var benchActions = map[string]benchAction{
 	// lifted. Every send writes a code and an outbox message durably.
 	"SendSmsVerifyCode": {
 		version: "2017-05-25",
-		params: func(*benchAccount) map[string]string {
+		params: func(*benchAccount, *numauth.CarrierToken) map[string]string {
 			return map[string]string{"PhoneNumber": randomMobile(), "SignName": "numauth", "TemplateCode": "100001",
 				"TemplateParam": `{"code":"##code##","min":"5"}`}
 		},
 	},
 	// SUBMAIL's local number verification with charging: each request spends a fresh simulator token
 	// (issued before the run) and is charged to a balance that never runs out.
-	"vfmobile/verify": {path: "/vfmobile/verify"},
+	"vfmobile/verify": {path: "/vfmobile/verify", tokens: true},
+	// Alibaba's number verification of the number the token stands for (PASS), charged at a price of 1.
+	"VerifyMobile": {
+		version: "2017-05-25",
+		tokens:  true,
+		params: func(_ *benchAccount, t *numauth.CarrierToken) map[string]string {
+			return map[string]string{"AccessCode": t.Token, "PhoneNumber": strings.TrimPrefix(t.Phone, "+86")}
+		},
+	},
+	// Alibaba's one-click login: the number behind the token, charged at a price of 1.
+	"GetMobile": {
+		version: "2017-05-25",
+		tokens:  true,
+		params: func(_ *benchAccount, t *numauth.CarrierToken) map[string]string {
+			return map[string]string{"AccessToken": t.Token}
+		},
+	},
 	// Checks a code for random numbers: the lookup, the comparison and the attempt bookkeeping.
 	"CheckSmsVerifyCode": {
 		version: "2017-05-25",
-		params: func(*benchAccount) map[string]string {
+		params: func(*benchAccount, *numauth.CarrierToken) map[string]string {
 			return map[string]string{"PhoneNumber": randomMobile(), "VerifyCode": "1234"}
 		},
 	},
@@ -118,7 +137,7 @@ load is open-loop at that many requests per second and latency counts from each 
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
 	fs.IntVar(&c.Rate, "rate", 0, "requests per second in total (0: closed loop, as fast as possible)")
 	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
-	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify: simulator tokens to issue before the run (one per request)")
+	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify, VerifyMobile, GetMobile: simulator tokens to issue before the run (one per request)")
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
 	return cmd
 }
@@ -145,7 +164,7 @@ func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
 	if c.Accounts < 1 || c.Concurrency < 1 {
 		return fmt.Errorf("--accounts and --concurrency must be at least 1")
 	}
-	accounts, tokens, err := provisionBench(ctx, c, act.path != "")
+	accounts, tokens, err := provisionBench(ctx, c, act)
 	if err != nil {
 		return fmt.Errorf("provision bench accounts: %w", err)
 	}
@@ -179,7 +198,8 @@ func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
 
 // provisionBench creates the accounts the generator signs as and, for SUBMAIL, their apps, balances and
 // the simulator tokens the requests spend.
-func provisionBench(ctx context.Context, c BenchConfig, submail bool) ([]*benchAccount, chan *numauth.CarrierToken, error) {
+func provisionBench(ctx context.Context, c BenchConfig, act benchAction) ([]*benchAccount, chan *numauth.CarrierToken, error) {
+	submail := act.path != ""
 	store, err := openStore(ctx, c.Store, numauth.SystemClock{}, false)
 	if err != nil {
 		return nil, nil, err
@@ -215,19 +235,31 @@ func provisionBench(ctx context.Context, c BenchConfig, submail bool) ([]*benchA
 			return nil, nil, err
 		}
 		a := &benchAccount{accessKeyID: key.ID, secret: key.Secret, schemeID: sc.ID}
+		if act.tokens {
+			billing := sqlstore.NewBillingService(store.DB)
+			if _, err := billing.AddBalance(ctx, acct.ID, 1_000_000_000, "bench"); err != nil {
+				return nil, nil, err
+			}
+			for _, item := range []string{numauth.PriceNumberVerification, numauth.PriceOneClickLogin} {
+				if err := billing.SetPrice(ctx, acct.ID, item, 1); err != nil {
+					return nil, nil, err
+				}
+			}
+			vs := &numauth.VerifyScheme{AccountID: acct.ID, Name: "bench", AppName: "Bench", OsType: "iOS", BundleID: "com.example.bench"}
+			if err := sqlstore.NewVerifySchemeService(store.DB).CreateVerifyScheme(ctx, vs); err != nil {
+				return nil, nil, err
+			}
+		}
 		if submail {
 			app := &numauth.SubmailApp{AccountID: acct.ID, Price: 1}
 			if err := sqlstore.NewSubmailService(store.DB).CreateSubmailApp(ctx, app); err != nil {
-				return nil, nil, err
-			}
-			if _, err := sqlstore.NewBillingService(store.DB).AddBalance(ctx, acct.ID, 1_000_000_000, "bench"); err != nil {
 				return nil, nil, err
 			}
 			a.appID, a.appKey = app.AppID, app.AppKey
 		}
 		out = append(out, a)
 	}
-	if !submail {
+	if !act.tokens {
 		return out, nil, nil
 	}
 	// Unicom's tokens live 30 minutes: long enough for any run.
@@ -266,10 +298,22 @@ type generator struct {
 func (g *generator) request(ctx context.Context) (*http.Request, error) {
 	n := g.seq.Add(1)
 	a := g.accounts[n%uint64(len(g.accounts))]
+	if g.spec.tokens && strings.HasSuffix(g.url, "/healthz") {
+		// The ceiling phase of an action that spends tokens: the trivial request alone, no token wasted.
+		return http.NewRequestWithContext(ctx, http.MethodGet, g.url, nil)
+	}
 	if g.spec.path != "" && strings.HasSuffix(g.url, g.spec.path) {
 		return g.submailRequest(ctx, a)
 	}
-	params := g.spec.params(a)
+	var t *numauth.CarrierToken
+	if g.spec.tokens {
+		select {
+		case t = <-g.tokens:
+		default:
+			return nil, fmt.Errorf("out of tokens: raise --tokens")
+		}
+	}
+	params := g.spec.params(a, t)
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	params["Action"] = g.action
