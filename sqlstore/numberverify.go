@@ -146,6 +146,9 @@ type queuedRedeem struct {
 func (db *DB) redeemWriter() *batcher[*queuedRedeem] {
 	db.redeemsOnce.Do(func() {
 		db.redeems = &batcher[*queuedRedeem]{max: 256, commit: func(batch []*queuedRedeem) {
+			if db.dialect.arrays && redeemTokensArrays(db, batch) == nil {
+				return
+			}
 			commitEach(db, batch, redeemToken, func(q *queuedRedeem, err error) { q.err = err }, func(q *queuedRedeem) { close(q.done) })
 		}}
 	})
@@ -166,6 +169,51 @@ func redeemToken(ctx context.Context, tx *tx, q *queuedRedeem) error {
 	}
 	t.Carrier, t.ExpiresAt, t.CreatedAt = numauth.Carrier(carrier), fromDB(expires), fromDB(created)
 	q.t = t
+	return nil
+}
+
+// redeemTokensArrays redeems a batch with one statement: on PostgreSQL each statement is a round trip, and
+// one per token would bound the verification rate at the round-trip rate. A token named twice in the batch
+// goes to the first to ask. It answers every caller unless it fails, leaving the batch to commitEach.
+func redeemTokensArrays(db *DB, batch []*queuedRedeem) error {
+	tokens := make([]string, len(batch))
+	for i, q := range batch {
+		tokens[i] = q.token
+	}
+	redeemed := map[string]*numauth.CarrierToken{}
+	ctx := context.Background()
+	err := db.update(ctx, func(tx *tx) error {
+		clear(redeemed)
+		rows, err := tx.query(ctx, `UPDATE carrier_tokens SET used_at = ? WHERE token = ANY(?::text[]) AND used_at = 0 AND expires_at > ?
+			RETURNING token, carrier, phone, failure, expires_at, created_at`, toDB(tx.now), tokens, toDB(tx.now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t := &numauth.CarrierToken{}
+			var carrier int
+			var expires, created int64
+			if err := rows.Scan(&t.Token, &carrier, &t.Phone, &t.Failure, &expires, &created); err != nil {
+				return err
+			}
+			t.Carrier, t.ExpiresAt, t.CreatedAt = numauth.Carrier(carrier), fromDB(expires), fromDB(created)
+			redeemed[t.Token] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, q := range batch {
+		if t, ok := redeemed[q.token]; ok {
+			q.t = t
+			delete(redeemed, q.token)
+		} else {
+			q.err = invalidToken()
+		}
+		close(q.done)
+	}
 	return nil
 }
 
@@ -443,6 +491,9 @@ type queuedVerification struct {
 func (db *DB) verificationWriter() *batcher[*queuedVerification] {
 	db.verificationsOnce.Do(func() {
 		db.verifications = &batcher[*queuedVerification]{max: 256, commit: func(batch []*queuedVerification) {
+			if db.dialect.arrays && writeVerificationsArrays(db, batch) == nil {
+				return
+			}
 			commitEach(db, batch, writeVerification, func(q *queuedVerification, err error) { q.err = err },
 				func(q *queuedVerification) { close(q.done) })
 		}}
@@ -456,8 +507,7 @@ func (db *DB) verificationWriter() *batcher[*queuedVerification] {
 func writeVerification(ctx context.Context, tx *tx, q *queuedVerification) error {
 	v := q.r.Verification
 	v.ID, v.CreatedAt, v.Charged = numauth.NewAuthorizationRequestID(tx.now), tx.now, 0
-	billed := v.Outcome == numauth.VerificationPass || v.Outcome == numauth.VerificationReject
-	if price := q.r.Price; billed && price > 0 {
+	if price := q.r.Price; billable(q.r) {
 		var balance int64
 		err := tx.queryRow(ctx, `UPDATE balances SET amount = amount - ?, updated_at = ? WHERE account_id = ? AND amount >= ?
 			RETURNING amount`, price, toDB(tx.now), v.AccountID, price).Scan(&balance)
@@ -478,6 +528,113 @@ func writeVerification(ctx context.Context, tx *tx, q *queuedVerification) error
 		v.ID, v.AccountID, v.Product, v.Source, string(v.Kind), int(v.Carrier), v.Phone, v.Mobile, string(v.Outcome),
 		clipText(v.Detail, 512), v.Charged, toDB(tx.now))
 	return err
+}
+
+// writeVerificationsArrays writes a batch in four statements whatever its size, for PostgreSQL where each
+// statement is a round trip: it locks the batch's balances, decides the debits in order in Go (a record
+// the remaining balance does not cover is refused, as writeVerification refuses it), then writes the new
+// balances, the charges and the verifications as arrays. It answers every caller unless it fails, leaving
+// the batch to commitEach.
+func writeVerificationsArrays(db *DB, batch []*queuedVerification) error {
+	ctx := context.Background()
+	refused := make([]error, len(batch))
+	err := db.update(ctx, func(tx *tx) error {
+		clear(refused)
+		var accounts []int64
+		for _, q := range batch {
+			if billable(q.r) {
+				accounts = append(accounts, q.r.Verification.AccountID)
+			}
+		}
+		balances := map[int64]int64{}
+		if len(accounts) > 0 {
+			rows, err := tx.query(ctx, `SELECT account_id, amount FROM balances WHERE account_id = ANY(?::bigint[])
+				ORDER BY account_id FOR UPDATE`, accounts)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id, amount int64
+				if err := rows.Scan(&id, &amount); err != nil {
+					rows.Close()
+					return err
+				}
+				balances[id] = amount
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		var (
+			lAccount, lAmount, lBalance                    []int64
+			lItem, lRef, lSource                           []string
+			vID, vProduct, vSource, vKind, vPhone, vMobile []string
+			vOutcome, vDetail                              []string
+			vAccount, vCarrier, vCharged                   []int64
+			changed                                        = map[int64]bool{}
+		)
+		for i, q := range batch {
+			v := q.r.Verification
+			v.ID, v.CreatedAt, v.Charged = numauth.NewAuthorizationRequestID(tx.now), tx.now, 0
+			if billable(q.r) {
+				price := q.r.Price
+				if balances[v.AccountID] < price {
+					refused[i] = &numauth.Error{Kind: numauth.EINSUFFICIENT, Reason: numauth.ReasonBalance,
+						Internal: fmt.Sprintf("balance of account %d is below the price %d", v.AccountID, price)}
+					continue
+				}
+				balances[v.AccountID] -= price
+				changed[v.AccountID] = true
+				v.Charged = price
+				lAccount, lAmount, lBalance = append(lAccount, v.AccountID), append(lAmount, -price), append(lBalance, balances[v.AccountID])
+				lItem, lRef, lSource = append(lItem, q.r.Item), append(lRef, v.ID), append(lSource, v.Source)
+			}
+			vID, vAccount, vProduct, vSource = append(vID, v.ID), append(vAccount, v.AccountID), append(vProduct, v.Product), append(vSource, v.Source)
+			vKind, vCarrier, vPhone, vMobile = append(vKind, string(v.Kind)), append(vCarrier, int64(v.Carrier)), append(vPhone, v.Phone), append(vMobile, v.Mobile)
+			vOutcome, vDetail, vCharged = append(vOutcome, string(v.Outcome)), append(vDetail, clipText(v.Detail, 512)), append(vCharged, v.Charged)
+		}
+		if len(changed) > 0 {
+			ids, amounts := make([]int64, 0, len(changed)), make([]int64, 0, len(changed))
+			for id := range changed {
+				ids, amounts = append(ids, id), append(amounts, balances[id])
+			}
+			if _, err := tx.exec(ctx, `UPDATE balances SET amount = u.amount, updated_at = ?
+				FROM unnest(?::bigint[], ?::bigint[]) AS u(account_id, amount) WHERE balances.account_id = u.account_id`,
+				toDB(tx.now), ids, amounts); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO ledger (account_id, amount, balance, kind, item, reference, source, created_at)
+				SELECT a, m, b, 'charge', i, r, s, ? FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[])
+					AS l(a, m, b, i, r, s)`,
+				toDB(tx.now), lAccount, lAmount, lBalance, lItem, lRef, lSource); err != nil {
+				return err
+			}
+		}
+		if len(vID) == 0 {
+			return nil
+		}
+		_, err := tx.exec(ctx, `INSERT INTO verifications (id, account_id, product, source, kind, carrier, phone, mobile, outcome,
+				detail, charged, created_at)
+			SELECT *, ? FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[],
+				?::text[], ?::text[], ?::bigint[])`,
+			toDB(tx.now), vID, vAccount, vProduct, vSource, vKind, vCarrier, vPhone, vMobile, vOutcome, vDetail, vCharged)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, q := range batch {
+		q.err = refused[i]
+		close(q.done)
+	}
+	return nil
+}
+
+// billable reports whether a record is charged: an answer (pass or reject) with a price.
+func billable(r numauth.VerificationRecord) bool {
+	o := r.Verification.Outcome
+	return r.Price > 0 && (o == numauth.VerificationPass || o == numauth.VerificationReject)
 }
 
 // FindVerifications lists verifications; see numauth.BillingService.
