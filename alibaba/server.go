@@ -46,6 +46,9 @@ type Config struct {
 	VerifySchemes numauth.VerifySchemeService // CreateVerifyScheme and the schemes verifications are logged under
 	Billing       numauth.BillingService      // prices, the ledger and the verification log; the Verifier's too
 	TokenKey      []byte                      // signs GetAuthToken's H5 tokens; random per process when empty
+
+	Letters numauth.LetterService // Dysmsapi's authorization letters
+	Uploads numauth.UploadService // the form uploads of letters and qualifications
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.
@@ -122,6 +125,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, texts: cfg.Texts, versions: make(map[string][]*product)}
 	s.register(s.dypnsapi())
 	s.register(s.cams())
+	s.register(s.dysmsapi())
 	return s
 }
 

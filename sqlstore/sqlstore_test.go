@@ -88,6 +88,7 @@ func stores(db *DB) storetest.Stores {
 		Submail:        NewSubmailService(db),
 		Billing:        NewBillingService(db),
 		VerifySchemes:  NewVerifySchemeService(db),
+		Letters:        NewLetterService(db),
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),

@@ -30,6 +30,7 @@ type Stores struct {
 	Submail        numauth.SubmailService
 	Billing        numauth.BillingService
 	VerifySchemes  numauth.VerifySchemeService
+	Letters        numauth.LetterService
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
 
@@ -96,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"SubmailApps", testSubmailApps},
 		{"Billing", testBilling},
 		{"VerifySchemes", testVerifySchemes},
+		{"AuthorizationLetters", testAuthorizationLetters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func newAdminCommand() *cobra.Command {
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
 		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
-		a.priceCommand(), a.carrierCommand())
+		a.priceCommand(), a.carrierCommand(), a.reviewCommand())
 	return cmd
 }
 
@@ -65,6 +65,7 @@ type services struct {
 	outbox    *sqlstore.Outbox
 	submail   *sqlstore.SubmailService
 	billing   *sqlstore.BillingService
+	letters   *sqlstore.LetterService
 	// carrierTokens are the carrier simulator's.
 	carrierTokens *sqlstore.CarrierTokens
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
@@ -108,6 +109,7 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		submail:       sqlstore.NewSubmailService(store.DB),
 		billing:       sqlstore.NewBillingService(store.DB),
 		carrierTokens: sqlstore.NewCarrierTokens(store.DB),
+		letters:       sqlstore.NewLetterService(store.DB),
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},
