@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/alibaba"
+	"github.com/numauth/numauth/blob"
 	"github.com/numauth/numauth/carrier"
 	"github.com/numauth/numauth/console"
 	"github.com/numauth/numauth/credcache"
@@ -29,6 +31,7 @@ import (
 	"github.com/numauth/numauth/delivery/webhook"
 	"github.com/numauth/numauth/inmem"
 	"github.com/numauth/numauth/jwtoken"
+	"github.com/numauth/numauth/ossupload"
 	"github.com/numauth/numauth/redis"
 	"github.com/numauth/numauth/smstext"
 	"github.com/numauth/numauth/sqlstore"
@@ -55,6 +58,8 @@ type ServeConfig struct {
 
 	SubmailTimestampWindow time.Duration // how far a SUBMAIL request's timestamp may be from now
 
+	Blob string // where uploaded files go: "" (the data directory), file://DIR or s3://bucket?endpoint=...
+
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
@@ -76,6 +81,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.CarrierConfig, "carrier-config", "", "http carrier gateway: the JSON file of carrier endpoints and credentials")
 	fs.DurationVar(&c.CarrierTimeout, "carrier-timeout", numauth.DefaultCarrierTimeout, "bound of one token exchange with a carrier (beyond it: SUBMAIL 1318, Dypnsapi UNKNOWN)")
 	fs.DurationVar(&c.SubmailTimestampWindow, "submail-timestamp-window", submail.DefaultTimestampWindow, "how far a SUBMAIL request's timestamp may be from server time (beyond it: 1305)")
+	fs.StringVar(&c.Blob, "blob", "", "where uploaded files go: file://DIR (default: blobs in the data directory) or s3://bucket?endpoint=URL&region=R&path_style=true (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
@@ -275,6 +281,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	blobs, err := blob.Open(ctx, m.Config.Blob, m.Config.Store.DataDir)
+	if err != nil {
+		return fmt.Errorf("--blob: %w", err)
+	}
+	ossUploads, err := ossupload.New(ossupload.Config{Store: blobs, Key: store.Sealer.DeriveKey("oss uploads"),
+		AccessKeyID: "numauth-upload", Clock: m.Clock, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	uploads := &uploadService{u: ossUploads, publicURL: strings.TrimRight(publicURL, "/")}
 	billing := sqlstore.NewBillingService(store.DB)
 	verifier := &numauth.Verifier{Gateway: gateway, Billing: billing, Timeout: m.Config.CarrierTimeout}
 	rpc := alibaba.NewServer(alibaba.Config{
@@ -297,6 +313,8 @@ func (m *Main) Run(ctx context.Context) error {
 		VerifySchemes:  sqlstore.NewVerifySchemeService(store.DB),
 		Billing:        billing,
 		TokenKey:       store.Sealer.DeriveKey("dypns h5 token"),
+		Letters:        sqlstore.NewLetterService(store.DB),
+		Uploads:        uploads,
 	})
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,
@@ -322,6 +340,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:          m.Logger,
 		TimestampWindow: m.Config.SubmailTimestampWindow,
 	}).Register(mux, m.withRequestID)
+	mux.Handle("POST /upload", m.withRequestID(ossUploads.Handler()))
+	mux.Handle("GET /files/", m.withRequestID(ossUploads.Handler()))
 	if simulator != nil {
 		// Anyone who reaches it can mint a token for any number: it exists only with the simulator.
 		mux.Handle("/simulator/", simulator.Handler())
@@ -523,4 +543,35 @@ func (c *ServeConfig) gateway(tokens numauth.CarrierTokens) (numauth.CarrierGate
 		return g, nil, nil
 	}
 	return nil, nil, fmt.Errorf("--carrier %q: want simulator or http", c.Carrier)
+}
+
+// uploadService is the gateway's view of the form uploads: grants for the account's own prefix, and
+// "uploaded" only for keys under it, so an account cannot cite another's file.
+type uploadService struct {
+	u         *ossupload.Uploads
+	publicURL string
+}
+
+func (s *uploadService) GrantUpload(accountID int64, bizType string) (*numauth.UploadGrant, error) {
+	g, err := s.u.Grant(accountID, bizType, s.publicURL+"/upload")
+	if err != nil {
+		return nil, err
+	}
+	return &numauth.UploadGrant{AccessKeyID: g.AccessKeyID, Policy: g.Policy, Signature: g.Signature, Host: g.Host,
+		StartPath: g.StartPath, Expire: g.Expire}, nil
+}
+
+func (s *uploadService) UploadedBy(ctx context.Context, accountID int64, key string) (bool, error) {
+	if !strings.HasPrefix(key, strconv.FormatInt(accountID, 10)+"/") {
+		return false, nil
+	}
+	ok, err := s.u.Exists(ctx, key)
+	if numauth.ErrorKindOf(err) == numauth.EINVALID {
+		return false, nil // a key no upload could have: not uploaded
+	}
+	return ok, err
+}
+
+func (s *uploadService) DownloadURL(key string, ttl time.Duration) string {
+	return s.u.DownloadURL(s.publicURL, key, ttl)
 }

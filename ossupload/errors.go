@@ -1,0 +1,81 @@
+package ossupload
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/numauth/numauth"
+)
+
+// wireError is how one domain error looks to an OSS client.
+type wireError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// errorTable maps "kind/reason/param", "kind/reason" or "kind" (tried in that order) to OSS's answer. An
+// error's public Detail, when it has one, replaces the message.
+var errorTable = map[string]wireError{
+	"unauthenticated/" + numauth.ReasonAccessKeyNotFound:   {http.StatusForbidden, "AccessDenied", "The OSS Access Key Id you provided does not exist in our records."},
+	"unauthenticated/" + numauth.ReasonSignatureMismatch:   {http.StatusForbidden, "AccessDenied", "The request signature we calculated does not match the signature you provided."},
+	"unauthenticated/" + numauth.ReasonSignatureIncomplete: {http.StatusForbidden, "AccessDenied", "The request must carry expires and signature."},
+	"unauthenticated/" + numauth.ReasonTimestampExpired:    {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy expired."},
+	"unauthenticated": {http.StatusForbidden, "AccessDenied", "AccessDenied"},
+	"denied":          {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy Condition failed."},
+	"invalid/" + numauth.ReasonMalformed + "/policy": {http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: the policy document is not valid."},
+	"invalid/" + numauth.ReasonRequestTooLarge:       {http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."},
+	"invalid":     {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
+	"not_found":   {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
+	"unavailable": {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
+	"internal":    {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
+}
+
+func wireErrorOf(e *numauth.Error) wireError {
+	kind := string(e.Kind)
+	for _, k := range []string{kind + "/" + e.Reason + "/" + e.Param, kind + "/" + e.Reason, kind} {
+		if w, ok := errorTable[k]; ok {
+			if e.Detail != "" {
+				w.Message = e.Detail
+			}
+			return w
+		}
+	}
+	return errorTable["internal"]
+}
+
+type errorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	RequestID string   `xml:"RequestId"`
+	HostID    string   `xml:"HostId"`
+}
+
+// fail renders err as OSS's XML error and logs it: the cause only for server faults, which the client
+// never sees.
+func (u *Uploads) fail(w http.ResponseWriter, r *http.Request, requestID string, err error) {
+	e := numauth.AsError(err)
+	we := wireErrorOf(e)
+	log := logger(r)
+	if we.Status >= 500 {
+		log.Error("upload request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		// The path only: a download link's query holds its signature.
+		log.Info("upload request refused", "method", r.Method, "path", r.URL.Path, "code", we.Code, "err", err)
+	}
+	body, _ := xml.Marshal(errorBody{Code: we.Code, Message: we.Message, RequestID: requestID, HostID: r.Host})
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// A failed download must not keep the file's headers.
+	h.Del("Content-Disposition")
+	h.Del("Content-Length")
+	// Closing the connection stops a client that is still sending a refused file.
+	if r.Method == http.MethodPost {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(we.Status)
+	w.Write([]byte(xml.Header))
+	w.Write(body)
+}
