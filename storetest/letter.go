@@ -30,6 +30,7 @@ func testAuthorizationLetters(t *testing.T, open opener) {
 	if err := f.Letters.CreateAuthorizationLetter(t.Context(), newLetter(b.ID, "菜鸟公司授权书", "菜鸟网络")); err != nil {
 		t.Fatalf("another account's letter: %v", err)
 	}
+	f.clock.Advance(time.Second) // letters list oldest first
 	expired := newLetter(a.ID, "Old letter", "旧签名")
 	expired.From, expired.To = "2020-01-01", "2021-01-01"
 	if err := f.Letters.CreateAuthorizationLetter(t.Context(), expired); err != nil {
@@ -61,7 +62,7 @@ func testAuthorizationLetters(t *testing.T, open opener) {
 		}
 		return true
 	}
-	now := start
+	now := f.clock.Now()
 	for name, tt := range map[string]struct {
 		filter numauth.LetterFilter
 		want   []int64
@@ -94,7 +95,7 @@ func testAuthorizationLetters(t *testing.T, open opener) {
 	}
 	reviews, err := f.Letters.FindReviews(t.Context(), "letter", first.ID)
 	if err != nil || len(reviews) != 1 || !reviews[0].Approve || reviews[0].By != "ops@example" || reviews[0].AccountID != a.ID ||
-		!reviews[0].At.Equal(start.Add(time.Hour)) {
+		!reviews[0].At.Equal(start.Add(time.Hour+time.Second)) {
 		t.Errorf("reviews %+v, %v", reviews, err)
 	}
 	pending, err := f.Letters.FindPendingReviews(t.Context())
