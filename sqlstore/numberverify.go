@@ -217,50 +217,6 @@ func redeemTokensArrays(db *DB, batch []*queuedRedeem) error {
 	return nil
 }
 
-// commitEach runs each item's write in one shared transaction. A domain refusal (*numauth.Error) is the
-// item's own and leaves the transaction going, so the write functions must refuse before they write; a
-// driver error fails the batch, which is then tried item by item so that one bad item fails only itself.
-// setErr records an item's error; done answers it.
-func commitEach[T any](db *DB, batch []T, write func(context.Context, *tx, T) error, setErr func(T, error), done func(T)) {
-	ctx := context.Background()
-	try := func(items []T) error {
-		refused := make([]error, len(items))
-		err := db.update(ctx, func(tx *tx) error {
-			for i, item := range items {
-				err := write(ctx, tx, item)
-				var e *numauth.Error
-				if errors.As(err, &e) {
-					refused[i] = err
-				} else if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for i, item := range items {
-			setErr(item, refused[i])
-		}
-		return nil
-	}
-	if err := try(batch); err != nil {
-		if len(batch) == 1 {
-			setErr(batch[0], err)
-		} else {
-			for _, item := range batch {
-				if err := try([]T{item}); err != nil {
-					setErr(item, err)
-				}
-			}
-		}
-	}
-	for _, item := range batch {
-		done(item)
-	}
-}
-
 // SubmailService stores SUBMAIL apps.
 type SubmailService struct {
 	db *DB

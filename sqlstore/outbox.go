@@ -203,45 +203,12 @@ func (w *recordWriter) record(ctx context.Context, worker string, a numauth.Deli
 	return q.err
 }
 
-// commit records a batch and answers every caller in it.
+// commit records a batch and answers every caller in it; a record refused (unknown message, lost lease)
+// fails only its own caller.
 func (w *recordWriter) commit(batch []*queuedRecord) {
-	if err := w.write(batch); err != nil {
-		// The batch wrote nothing: each record alone, so one bad row fails only its caller.
-		for _, q := range batch {
-			q.err = w.write([]*queuedRecord{q})
-		}
-	}
-	for _, q := range batch {
-		close(q.done)
-	}
-}
-
-// write records qs in one transaction; refusals are each record's own, a driver error is the batch's.
-func (w *recordWriter) write(qs []*queuedRecord) error {
-	ctx := context.Background()
-	refused := make([]error, len(qs))
-	err := w.db.update(ctx, func(tx *tx) error {
-		for i, q := range qs {
-			err := recordAttempt(ctx, tx, q.worker, q.a, q.retryAt)
-			var e *numauth.Error
-			if errors.As(err, &e) {
-				refused[i] = err
-			} else if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		if len(qs) == 1 {
-			qs[0].err = err
-		}
-		return err
-	}
-	for i, q := range qs {
-		q.err = refused[i]
-	}
-	return nil
+	commitEach(w.db, batch, func(ctx context.Context, tx *tx, q *queuedRecord) error {
+		return recordAttempt(ctx, tx, q.worker, q.a, q.retryAt)
+	}, func(q *queuedRecord, err error) { q.err = err }, func(q *queuedRecord) { close(q.done) })
 }
 
 // FindMessages lists messages, newest first; f.Limit is 100 when 0 and at most 1000. Errors: EINVALID for
