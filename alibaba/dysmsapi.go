@@ -41,9 +41,21 @@ var dysmsapiErrors = errorTable{
 	"invalid/" + numauth.ReasonOrganizationCode:      {http.StatusBadRequest, "OrganizationCodeOverLimit", "The organization code is limited to 150 characters."},
 }
 
-// dysmsapi is the Short Message Service, 2017-05-25: for now its compliance paperwork. It shares the
-// version with Dypnsapi; a request's host (dysmsapi.*) picks it for the actions both have.
+// dysmsapi is the Short Message Service, 2017-05-25: for now its compliance paperwork (authorization
+// letters here, qualifications in qualification.go). It shares the version with Dypnsapi; a request's
+// host (dysmsapi.*) picks it for the actions both have.
 func (s *Server) dysmsapi() *product {
+	actions := map[string]*action{
+		"CreateSmsAuthorizationLetter": {name: "CreateSmsAuthorizationLetter", handle: s.createSmsAuthorizationLetter},
+		"QuerySmsAuthorizationLetter":  {name: "QuerySmsAuthorizationLetter", handle: s.querySmsAuthorizationLetter},
+		"GetQualificationOssInfo":      {name: "GetQualificationOssInfo", handle: s.getQualificationOssInfo},
+		"GetOSSInfoForUploadFile":      {name: "GetOSSInfoForUploadFile", handle: s.getOSSInfoForUploadFile},
+	}
+	// The qualification actions (qualification.go) answer their own codes first, then the product's.
+	for name, a := range s.qualificationActions() {
+		a.errors = qualificationErrors
+		actions[name] = a
+	}
 	return &product{
 		name:         "Dysmsapi",
 		version:      "2017-05-25",
@@ -51,12 +63,7 @@ func (s *Server) dysmsapi() *product {
 		host:         "dysmsapi",
 		subscription: numauth.ProductDysmsapi,
 		errors:       dysmsapiErrors,
-		actions: map[string]*action{
-			"CreateSmsAuthorizationLetter": {name: "CreateSmsAuthorizationLetter", handle: s.createSmsAuthorizationLetter},
-			"QuerySmsAuthorizationLetter":  {name: "QuerySmsAuthorizationLetter", handle: s.querySmsAuthorizationLetter},
-			"GetQualificationOssInfo":      {name: "GetQualificationOssInfo", handle: s.getQualificationOssInfo},
-			"GetOSSInfoForUploadFile":      {name: "GetOSSInfoForUploadFile", handle: s.getOSSInfoForUploadFile},
-		},
+		actions:      actions,
 	}
 }
 

@@ -47,8 +47,9 @@ type Config struct {
 	Billing       numauth.BillingService      // prices, the ledger and the verification log; the Verifier's too
 	TokenKey      []byte                      // signs GetAuthToken's H5 tokens; random per process when empty
 
-	Letters numauth.LetterService // Dysmsapi's authorization letters
-	Uploads numauth.UploadService // the form uploads of letters and qualifications
+	Letters        numauth.LetterService        // Dysmsapi's authorization letters
+	Qualifications numauth.QualificationService // Dysmsapi's qualifications
+	Uploads        numauth.UploadService        // the form uploads of letters and qualifications
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.

@@ -89,6 +89,7 @@ func stores(db *DB) storetest.Stores {
 		Billing:        NewBillingService(db),
 		VerifySchemes:  NewVerifySchemeService(db),
 		Letters:        NewLetterService(db),
+		Qualifications: NewQualificationService(db),
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),

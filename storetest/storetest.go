@@ -31,6 +31,7 @@ type Stores struct {
 	Billing        numauth.BillingService
 	VerifySchemes  numauth.VerifySchemeService
 	Letters        numauth.LetterService
+	Qualifications numauth.QualificationService
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
 
@@ -98,6 +99,8 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"Billing", testBilling},
 		{"VerifySchemes", testVerifySchemes},
 		{"AuthorizationLetters", testAuthorizationLetters},
+		{"Qualifications", testQualifications},
+		{"ConcurrentQualifications", testConcurrentQualifications},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

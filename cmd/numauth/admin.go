@@ -66,6 +66,8 @@ type services struct {
 	submail   *sqlstore.SubmailService
 	billing   *sqlstore.BillingService
 	letters   *sqlstore.LetterService
+	// qualifications are SMS qualifications, reviewed with letters.
+	qualifications *sqlstore.QualificationService
 	// carrierTokens are the carrier simulator's.
 	carrierTokens *sqlstore.CarrierTokens
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
@@ -98,18 +100,19 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		return err
 	}
 	err = fn(ctx, services{
-		codes:         codes,
-		templates:     sqlstore.NewTemplateService(store.DB),
-		accounts:      sqlstore.NewAccountService(store.DB),
-		schemes:       sqlstore.NewSchemeService(store.DB),
-		cams:          sqlstore.NewCAMSService(store.DB),
-		auths:         sqlstore.NewAuthorizationService(store.DB, codes),
-		callbacks:     sqlstore.NewCallbackOutbox(store.DB),
-		outbox:        sqlstore.NewOutbox(store.DB),
-		submail:       sqlstore.NewSubmailService(store.DB),
-		billing:       sqlstore.NewBillingService(store.DB),
-		carrierTokens: sqlstore.NewCarrierTokens(store.DB),
-		letters:       sqlstore.NewLetterService(store.DB),
+		codes:          codes,
+		templates:      sqlstore.NewTemplateService(store.DB),
+		accounts:       sqlstore.NewAccountService(store.DB),
+		schemes:        sqlstore.NewSchemeService(store.DB),
+		cams:           sqlstore.NewCAMSService(store.DB),
+		auths:          sqlstore.NewAuthorizationService(store.DB, codes),
+		callbacks:      sqlstore.NewCallbackOutbox(store.DB),
+		outbox:         sqlstore.NewOutbox(store.DB),
+		submail:        sqlstore.NewSubmailService(store.DB),
+		billing:        sqlstore.NewBillingService(store.DB),
+		carrierTokens:  sqlstore.NewCarrierTokens(store.DB),
+		letters:        sqlstore.NewLetterService(store.DB),
+		qualifications: sqlstore.NewQualificationService(store.DB),
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},

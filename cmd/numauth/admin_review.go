@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ type reviewRow struct {
 
 // reviewCommand is the operators' queue: what waits for review, and their decisions.
 func (a *admin) reviewCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "review", Short: "Review SMS compliance paperwork (authorization letters)"}
+	cmd := &cobra.Command{Use: "review", Short: "Review SMS compliance paperwork (authorization letters, qualifications)"}
 	listCmd := &cobra.Command{
 		Use:   "list",
 		Short: "List what waits for review, oldest first (-o json: a JSON array)",
@@ -35,6 +36,13 @@ func (a *admin) reviewCommand() *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
+				qualifications, err := s.qualifications.FindPendingQualifications(ctx)
+				if err != nil {
+					return nil, err
+				}
+				// One queue, oldest first whatever the kind.
+				pending = append(pending, qualifications...)
+				slices.SortStableFunc(pending, func(x, y *numauth.PendingReview) int { return x.CreatedAt.Compare(y.CreatedAt) })
 				rows := make([]reviewRow, 0, len(pending))
 				for _, p := range pending {
 					rows = append(rows, reviewRow{Kind: p.Kind, Id: p.ID, AccountId: p.AccountID, Name: p.Name,
@@ -54,22 +62,26 @@ func (a *admin) reviewCommand() *cobra.Command {
 			Short: use + " an item; the decision is recorded with who and when",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				if kind != "letter" {
-					return fmt.Errorf("--kind %q: only letter is reviewed so far", kind)
+				if kind != "letter" && kind != numauth.ReviewKindQualification {
+					return fmt.Errorf("--kind %q: want letter or qualification", kind)
 				}
 				if by == "" {
 					by = os.Getenv("USER")
 				}
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
 					r := numauth.Review{Kind: kind, ID: id, Approve: approve, Reason: reason, By: by}
-					if err := s.letters.ReviewAuthorizationLetter(ctx, r); err != nil {
+					review := s.letters.ReviewAuthorizationLetter
+					if kind == numauth.ReviewKindQualification {
+						review = s.qualifications.ReviewQualification
+					}
+					if err := review(ctx, r); err != nil {
 						return nil, err
 					}
 					return []field{{"Kind", kind}, {"Id", id}, {"Approved", approve}, {"By", by}}, nil
 				})
 			},
 		}
-		c.Flags().StringVar(&kind, "kind", "", "what to review: letter")
+		c.Flags().StringVar(&kind, "kind", "", "what to review: letter or qualification")
 		c.Flags().Int64Var(&id, "id", 0, "the item's id")
 		c.Flags().StringVar(&reason, "reason", "", "why (shown to the applicant)")
 		c.Flags().StringVar(&by, "by", "", "who decides (default: $USER)")

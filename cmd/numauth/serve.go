@@ -314,6 +314,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Billing:        billing,
 		TokenKey:       store.Sealer.DeriveKey("dypns h5 token"),
 		Letters:        sqlstore.NewLetterService(store.DB),
+		Qualifications: sqlstore.NewQualificationService(store.DB),
 		Uploads:        uploads,
 	})
 	pages := console.NewHandler(console.Config{
