@@ -13,12 +13,19 @@ type wireError struct {
 	Message string
 }
 
-// errorTable maps "kind/reason" (or, as a fallback, "kind") to its wire form. Each product has one; the
-// gateway has one for what Alibaba's POP gateway answers before a product sees the request.
+// errorTable maps "kind/reason/param", "kind/reason" or, as a fallback, "kind" to its wire form, the most
+// specific first: some APIs spell one rule per parameter (CompanyNameNullError, AdminNameNullError). Each
+// product has one; the gateway has one for what Alibaba's POP gateway answers before a product sees the
+// request.
 type errorTable map[string]wireError
 
 func (t errorTable) lookup(e *numauth.Error) (wireError, bool) {
 	if e.Reason != "" {
+		if e.Param != "" {
+			if w, ok := t[string(e.Kind)+"/"+e.Reason+"/"+e.Param]; ok {
+				return w, true
+			}
+		}
 		if w, ok := t[string(e.Kind)+"/"+e.Reason]; ok {
 			return w, true
 		}

@@ -74,37 +74,13 @@ var qualificationErrors = errorTable{
 	"invalid/file_not_uploaded/OtherFiles":                 {http.StatusBadRequest, "OtherOssFileNotUploadError", "The other file has not been uploaded."},
 }
 
-// spellByParam wraps a qualification handler so that an error whose code depends on its parameter
-// (ReasonMissing, ReasonFileType, ReasonFileNotUploaded) finds its row: the error table is keyed by kind
-// and reason, so such a row's key is "kind/reason/Param", and the reason is extended to match. An error
-// with no row of its own is left as it is and answered by the product's table (MissingParameter,
-// InvalidParameters).
-func spellByParam(h func(context.Context, *call) (any, error)) func(context.Context, *call) (any, error) {
-	return func(ctx context.Context, c *call) (any, error) {
-		body, err := h(ctx, c)
-		if err == nil {
-			return body, nil
-		}
-		e := numauth.AsError(err)
-		if e.Reason == "" || e.Param == "" {
-			return nil, err
-		}
-		if _, ok := qualificationErrors[string(e.Kind)+"/"+e.Reason+"/"+e.Param]; !ok {
-			return nil, err
-		}
-		spelled := *e
-		spelled.Reason = e.Reason + "/" + e.Param
-		return nil, &spelled
-	}
-}
-
 // qualificationActions are the qualification actions, for dysmsapi to merge into the product.
 func (s *Server) qualificationActions() map[string]*action {
 	return map[string]*action{
-		"SubmitSmsQualification":      {name: "SubmitSmsQualification", handle: spellByParam(s.submitSmsQualification)},
-		"QuerySmsQualificationRecord": {name: "QuerySmsQualificationRecord", handle: spellByParam(s.querySmsQualificationRecord)},
-		"QuerySingleSmsQualification": {name: "QuerySingleSmsQualification", handle: spellByParam(s.querySingleSmsQualification)},
-		"DeleteSmsQualification":      {name: "DeleteSmsQualification", handle: spellByParam(s.deleteSmsQualification)},
+		"SubmitSmsQualification":      {name: "SubmitSmsQualification", handle: s.submitSmsQualification},
+		"QuerySmsQualificationRecord": {name: "QuerySmsQualificationRecord", handle: s.querySmsQualificationRecord},
+		"QuerySingleSmsQualification": {name: "QuerySingleSmsQualification", handle: s.querySingleSmsQualification},
+		"DeleteSmsQualification":      {name: "DeleteSmsQualification", handle: s.deleteSmsQualification},
 	}
 }
 

@@ -1,7 +1,6 @@
 package alibaba
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -79,8 +78,7 @@ func TestQualificationErrorTable(t *testing.T) {
 		}
 		for _, row := range rows {
 			t.Run(action+"/"+row.name, func(t *testing.T) {
-				_, err := spellByParam(func(context.Context, *call) (any, error) { return nil, row.err })(t.Context(), nil)
-				got := actionError(a, numauth.AsError(err))
+				got := actionError(a, numauth.AsError(row.err))
 				if got.Status != http.StatusBadRequest || got.Code != row.wantCode {
 					t.Errorf("got %d %s, want 400 %s", got.Status, got.Code, row.wantCode)
 				}
