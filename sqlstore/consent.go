@@ -112,9 +112,14 @@ func (s *AuthorizationService) RevokeAuthorization(ctx context.Context, id, phon
 			return &numauth.Error{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonAuthorizationDecided,
 				Detail: string(status), Internal: "authorization is " + string(status)}
 		}
-		if _, err := tx.exec(ctx, `UPDATE authorization_requests SET status = 'revoked', updated_at = ? WHERE id = ?`,
-			toDB(tx.now), id); err != nil {
+		changed, err := updated(tx.exec(ctx, `UPDATE authorization_requests SET status = 'revoked', updated_at = ?
+			WHERE id = ? AND status = 'granted'`, toDB(tx.now), id))
+		if err != nil {
 			return err
+		}
+		if !changed { // expired or revoked by another transaction since the read
+			return &numauth.Error{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonAuthorizationDecided,
+				Internal: "authorization changed concurrently"}
 		}
 		r.Status, r.UpdatedAt = numauth.AuthorizationRevoked, tx.now
 		revoked = r
@@ -155,9 +160,15 @@ func (s *AuthorizationService) ExpireAuthorizations(ctx context.Context, limit i
 			return err
 		}
 		for _, r := range append(due, ending...) {
-			if _, err := tx.exec(ctx, `UPDATE authorization_requests SET status = 'expired', updated_at = ? WHERE id = ?`,
-				toDB(tx.now), r.ID); err != nil {
+			// Conditional on the status read: a replica sweeping at the same moment, or the owner deciding,
+			// changes the row first, and then this sweep leaves it (and writes no second event).
+			changed, err := updated(tx.exec(ctx, `UPDATE authorization_requests SET status = 'expired', updated_at = ?
+				WHERE id = ? AND status = ?`, toDB(tx.now), r.ID, string(r.Status)))
+			if err != nil {
 				return err
+			}
+			if !changed {
+				continue
 			}
 			r.Status, r.UpdatedAt = numauth.AuthorizationExpired, tx.now
 			if err := recordChange(ctx, tx, r, numauth.AuthorizationChange{Status: numauth.AuthorizationExpired}); err != nil {
