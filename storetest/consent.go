@@ -318,6 +318,30 @@ func testExpireAuthorizations(t *testing.T, open opener) {
 			t.Errorf("changes %+v", changes)
 		}
 	})
+	t.Run("ConcurrentSweepsExpireOnce", func(t *testing.T) {
+		f := mustConsentFixture(t, open, "2025-12-31")
+		for i := range 5 {
+			mustConsentRequest(t, f.authorizationFixture, f.hooked.ID, "1390000002"+string(rune('0'+i)), "2025-12-31")
+		}
+		f.clock.Advance(numauth.AuthorizationLinkTTL)
+		var wg sync.WaitGroup
+		counts := make([]int, 4)
+		for i := range counts {
+			wg.Go(func() { counts[i], _ = f.Authorizations.ExpireAuthorizations(t.Context(), 100) })
+		}
+		wg.Wait()
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		if total != 6 {
+			t.Errorf("the sweeps expired %d requests in all, want 6 (each once)", total)
+		}
+		events, _ := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{AccountID: f.a.ID, Limit: 1000})
+		if len(events) != 6 {
+			t.Errorf("%d callback events, want 6", len(events))
+		}
+	})
 	t.Run("LimitBoundsOneSweep", func(t *testing.T) {
 		f := mustAuthorizationFixture(t, open)
 		for i := range 3 {
