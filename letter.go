@@ -60,9 +60,12 @@ type LetterFilter struct {
 	Now              time.Time // for Status
 }
 
+// ReviewKindLetter is an authorization letter's Review.Kind and PendingReview.Kind.
+const ReviewKindLetter = "letter"
+
 // Review is one operator decision on a reviewed item, recorded with who and when.
 type Review struct {
-	Kind      string // "letter" (later also "sign", "qualification", "template")
+	Kind      string // ReviewKindLetter, ReviewKindQualification, ReviewKindSign or ReviewKindTemplate
 	ID        int64
 	AccountID int64
 	Approve   bool

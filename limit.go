@@ -35,6 +35,11 @@ var DefaultQPS = map[string]int{
 	"Dypnsapi.QueryGateVerifyBillingPublic":   500,
 	"Dypnsapi.QueryGateVerifyStatisticPublic": 500,
 
+	"Dysmsapi.GetSmsSign":        150,
+	"Dysmsapi.AddSmsTemplate":    1000,
+	"Dysmsapi.ModifySmsTemplate": 1000,
+	"Dysmsapi.UpdateSmsTemplate": 1000,
+
 	"cams.AddChatappPhoneNumber":            10,
 	"cams.GetChatappVerifyCode":             10,
 	"cams.ChatappVerifyAndRegister":         10,

@@ -125,8 +125,8 @@ type QualificationService interface {
 	// Errors: ENOTFOUND/ReasonQualification, also for another account's.
 	FindQualificationByID(ctx context.Context, accountID, id int64) (*Qualification, error)
 	// DeleteQualification removes one of the account's qualifications; its reviews stay on record.
-	// Errors: ENOTFOUND/ReasonQualification. (EPRECONDITION/ReasonQualificationInUse once signatures are
-	// filed under qualifications: there are none yet.)
+	// Errors: ENOTFOUND/ReasonQualification; EPRECONDITION/ReasonQualificationInUse while a signature is
+	// filed under it.
 	DeleteQualification(ctx context.Context, accountID, id int64) error
 	// ReviewQualification records an operator's decision: passed or rejected, with r.Reason as the audit
 	// remark. Errors: ENOTFOUND/ReasonQualification.

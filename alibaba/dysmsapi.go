@@ -3,6 +3,7 @@ package alibaba
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ var dysmsapiErrors = errorTable{
 }
 
 // dysmsapi is the Short Message Service, 2017-05-25: for now its compliance paperwork (authorization
-// letters here, qualifications in qualification.go). It shares the version with Dypnsapi; a request's
+// letters here, qualifications in qualification.go, signatures and templates in sign.go). It shares the version with Dypnsapi; a request's
 // host (dysmsapi.*) picks it for the actions both have.
 func (s *Server) dysmsapi() *product {
 	actions := map[string]*action{
@@ -51,11 +52,13 @@ func (s *Server) dysmsapi() *product {
 		"GetQualificationOssInfo":      {name: "GetQualificationOssInfo", handle: s.getQualificationOssInfo},
 		"GetOSSInfoForUploadFile":      {name: "GetOSSInfoForUploadFile", handle: s.getOSSInfoForUploadFile},
 	}
-	// The qualification actions (qualification.go) answer their own codes first, then the product's.
+	// The qualification actions (qualification.go), the signature and template actions (sign.go) answer
+	// their own codes first, then the product's.
 	for name, a := range s.qualificationActions() {
 		a.errors = qualificationErrors
 		actions[name] = a
 	}
+	maps.Copy(actions, s.signActions())
 	return &product{
 		name:         "Dysmsapi",
 		version:      "2017-05-25",

@@ -50,6 +50,7 @@ type Config struct {
 	Letters        numauth.LetterService        // Dysmsapi's authorization letters
 	Qualifications numauth.QualificationService // Dysmsapi's qualifications
 	Uploads        numauth.UploadService        // the form uploads of letters and qualifications
+	Signs          numauth.SignService          // Dysmsapi's signatures and templates; SendSmsVerifyCode checks names against them
 }
 
 // Credentials finds who holds an access key: an AccountService, or a cache in front of one.

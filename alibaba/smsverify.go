@@ -30,6 +30,11 @@ var smsVerifyErrors = errorTable{
 	"invalid/" + numauth.ReasonMalformed:         {http.StatusOK, "isv.INVALID_PARAMETERS", "参数异常"},
 	"denied/" + numauth.ReasonCountryDenied:      {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
 	"denied/" + numauth.ReasonPremiumRate:        {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
+
+	// A SignName or TemplateCode the account may not send with (sign.go's SendRights), in the words of
+	// Alibaba's SendSms answer.
+	"precondition/" + numauth.ReasonSignNotUsable:     {http.StatusOK, "isv.SMS_SIGNATURE_ILLEGAL", "签名不合法(不存在或被拉黑)"},
+	"precondition/" + numauth.ReasonTemplateNotUsable: {http.StatusOK, "isv.SMS_TEMPLATE_ILLEGAL", "模板不合法(不存在或被拉黑)"},
 }
 
 // defaultSchemeName is the scheme SendSmsVerifyCode and CheckSmsVerifyCode use when none is named.
@@ -130,8 +135,18 @@ func (s *Server) sendSmsVerifyCode(ctx context.Context, c *call) (any, error) {
 	if m, err := strconv.Atoi(tp["min"]); err == nil && m > 0 {
 		minutes = m
 	}
-	// Until sender names and templates are managed (Dysmsapi), the text is the built-in Chinese one under
-	// the caller's sign name.
+	// Once the account has filed signatures or templates (Dysmsapi), only its passed ones send; one cached
+	// read answers both.
+	if s.cfg.Signs != nil {
+		rights, err := s.cfg.Signs.FindSendRights(ctx, c.cred.Account.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := rights.CheckSend(p[1], p[2], c.now); err != nil {
+			return nil, err
+		}
+	}
+	// The text is the built-in Chinese one under the caller's sign name, whatever the template says.
 	texts, err := s.catalog(ctx, c.cred.Account.ID)
 	if err != nil {
 		return nil, err

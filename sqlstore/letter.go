@@ -151,9 +151,12 @@ func (s *LetterService) ReviewAuthorizationLetter(ctx context.Context, r numauth
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `INSERT INTO reviews (kind, object_id, account_id, approve, reason, reviewer, at)
-			VALUES ('letter', ?, ?, ?, ?, ?, ?)`, r.ID, accountID, r.Approve, clipText(r.Reason, 500), clipText(r.By, 100), toDB(tx.now))
-		return err
+		if _, err := tx.exec(ctx, `INSERT INTO reviews (kind, object_id, account_id, approve, reason, reviewer, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, numauth.ReviewKindLetter, r.ID, accountID, r.Approve, clipText(r.Reason, 500),
+			clipText(r.By, 100), toDB(tx.now)); err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx) // whether third-party signatures send depends on it
 	})
 	return storeError("review authorization letter", err)
 }
@@ -168,7 +171,7 @@ func (s *LetterService) FindPendingReviews(ctx context.Context) ([]*numauth.Pend
 	defer rows.Close()
 	var out []*numauth.PendingReview
 	for rows.Next() {
-		p := &numauth.PendingReview{Kind: "letter"}
+		p := &numauth.PendingReview{Kind: numauth.ReviewKindLetter}
 		var created int64
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Name, &created); err != nil {
 			return nil, storeError("find pending reviews", err)

@@ -190,10 +190,9 @@ func (s *QualificationService) FindQualificationByID(ctx context.Context, accoun
 	return q, nil
 }
 
-// DeleteQualification removes a qualification; see numauth.QualificationService.
-//
-// No signature can be filed under a qualification yet; when CreateSmsSign comes, this is where a
-// qualification in use is refused (EPRECONDITION/ReasonQualificationInUse, BindSignDeleteFailed).
+// DeleteQualification removes a qualification; see numauth.QualificationService. A qualification with
+// signatures filed under it stays (BindSignDeleteFailed): the check answers the common case, and the
+// signatures' foreign key the race with a signature filed meanwhile.
 func (s *QualificationService) DeleteQualification(ctx context.Context, accountID, id int64) error {
 	err := s.db.update(ctx, func(tx *tx) error {
 		var one int
@@ -203,13 +202,26 @@ func (s *QualificationService) DeleteQualification(ctx context.Context, accountI
 		} else if err != nil {
 			return err
 		}
+		err = tx.queryRow(ctx, `SELECT 1 FROM sms_signs WHERE account_id = ? AND qualification_id = ? LIMIT 1`, accountID, id).Scan(&one)
+		if err == nil {
+			return qualificationInUse(id)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := tx.exec(ctx, `DELETE FROM sms_qualification_files WHERE qualification_id = ?`, id); err != nil {
 			return err
 		}
 		_, err = tx.exec(ctx, `DELETE FROM sms_qualifications WHERE account_id = ? AND id = ?`, accountID, id)
 		return err
 	})
+	if foreignKeyViolation(err) {
+		return qualificationInUse(id)
+	}
 	return storeError("delete qualification", err)
+}
+
+func qualificationInUse(id int64) error {
+	return numauth.Errorf(numauth.EPRECONDITION, numauth.ReasonQualificationInUse, "qualification %d has signatures filed under it", id)
 }
 
 // ReviewQualification records a decision; see numauth.QualificationService. It is the operators' and
@@ -229,9 +241,11 @@ func (s *QualificationService) ReviewQualification(ctx context.Context, r numaut
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `INSERT INTO reviews (kind, object_id, account_id, approve, reason, reviewer, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, numauth.ReviewKindQualification, r.ID, accountID, r.Approve, reason, by, toDB(tx.now))
-		return err
+		if _, err := tx.exec(ctx, `INSERT INTO reviews (kind, object_id, account_id, approve, reason, reviewer, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, numauth.ReviewKindQualification, r.ID, accountID, r.Approve, reason, by, toDB(tx.now)); err != nil {
+			return err
+		}
+		return bumpRevision(ctx, tx) // whether its signatures send depends on it
 	})
 	return storeError("review qualification", err)
 }

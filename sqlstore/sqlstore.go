@@ -43,9 +43,10 @@ type DB struct {
 	// revision is the newest value of the revision table this process knows of: raised by its own
 	// commits at once and by a poll every RevisionPollInterval for other processes' (the admin CLI,
 	// other replicas). Caches of rows that bump the revision drop what they hold when it moves.
-	revision  atomic.Int64
-	schemes   schemeCache
-	templates templateCache
+	revision   atomic.Int64
+	schemes    schemeCache
+	templates  templateCache
+	sendRights sendRightsCache
 
 	records     *recordWriter // group commit of delivery attempts, made on first use
 	recordsOnce sync.Once
@@ -245,6 +246,17 @@ func storeError(op string, err error) error {
 		return &numauth.Error{Kind: numauth.ECONFLICT, Internal: op, Err: err}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// foreignKeyViolation reports whether err is a FOREIGN KEY violation, by SQLite extended result code or
+// PostgreSQL SQLSTATE.
+func foreignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503" // foreign_key_violation
 }
 
 // uniqueViolation reports whether err is a UNIQUE or PRIMARY KEY violation, by SQLite extended result

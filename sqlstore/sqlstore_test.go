@@ -90,6 +90,7 @@ func stores(db *DB) storetest.Stores {
 		VerifySchemes:  NewVerifySchemeService(db),
 		Letters:        NewLetterService(db),
 		Qualifications: NewQualificationService(db),
+		Signs:          NewSignService(db),
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),

@@ -32,6 +32,7 @@ type Stores struct {
 	VerifySchemes  numauth.VerifySchemeService
 	Letters        numauth.LetterService
 	Qualifications numauth.QualificationService
+	Signs          numauth.SignService
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
 
@@ -101,6 +102,9 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"AuthorizationLetters", testAuthorizationLetters},
 		{"Qualifications", testQualifications},
 		{"ConcurrentQualifications", testConcurrentQualifications},
+		{"Signs", testSigns},
+		{"ConcurrentSigns", testConcurrentSigns},
+		{"SmsTemplates", testSmsTemplates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

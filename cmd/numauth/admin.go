@@ -68,6 +68,8 @@ type services struct {
 	letters   *sqlstore.LetterService
 	// qualifications are SMS qualifications, reviewed with letters.
 	qualifications *sqlstore.QualificationService
+	// signs are SMS signatures and templates, reviewed with letters.
+	signs *sqlstore.SignService
 	// carrierTokens are the carrier simulator's.
 	carrierTokens *sqlstore.CarrierTokens
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
@@ -113,6 +115,7 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		carrierTokens:  sqlstore.NewCarrierTokens(store.DB),
 		letters:        sqlstore.NewLetterService(store.DB),
 		qualifications: sqlstore.NewQualificationService(store.DB),
+		signs:          sqlstore.NewSignService(store.DB),
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},

@@ -23,25 +23,30 @@ type reviewRow struct {
 	CreatedAt string
 }
 
+// reviewKinds are what operators review.
+var reviewKinds = []string{numauth.ReviewKindLetter, numauth.ReviewKindQualification, numauth.ReviewKindSign, numauth.ReviewKindTemplate}
+
 // reviewCommand is the operators' queue: what waits for review, and their decisions.
 func (a *admin) reviewCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "review", Short: "Review SMS compliance paperwork (authorization letters, qualifications)"}
+	cmd := &cobra.Command{Use: "review", Short: "Review SMS compliance paperwork (authorization letters, qualifications, signatures, templates)"}
 	listCmd := &cobra.Command{
 		Use:   "list",
 		Short: "List what waits for review, oldest first (-o json: a JSON array)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]reviewRow, error) {
-				pending, err := s.letters.FindPendingReviews(ctx)
-				if err != nil {
-					return nil, err
-				}
-				qualifications, err := s.qualifications.FindPendingQualifications(ctx)
-				if err != nil {
-					return nil, err
+				var pending []*numauth.PendingReview
+				for _, find := range []func(context.Context) ([]*numauth.PendingReview, error){
+					s.letters.FindPendingReviews, s.qualifications.FindPendingQualifications,
+					s.signs.FindPendingSigns, s.signs.FindPendingSmsTemplates,
+				} {
+					items, err := find(ctx)
+					if err != nil {
+						return nil, err
+					}
+					pending = append(pending, items...)
 				}
 				// One queue, oldest first whatever the kind.
-				pending = append(pending, qualifications...)
 				slices.SortStableFunc(pending, func(x, y *numauth.PendingReview) int { return x.CreatedAt.Compare(y.CreatedAt) })
 				rows := make([]reviewRow, 0, len(pending))
 				for _, p := range pending {
@@ -62,18 +67,20 @@ func (a *admin) reviewCommand() *cobra.Command {
 			Short: use + " an item; the decision is recorded with who and when",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				if kind != "letter" && kind != numauth.ReviewKindQualification {
-					return fmt.Errorf("--kind %q: want letter or qualification", kind)
+				if !slices.Contains(reviewKinds, kind) {
+					return fmt.Errorf("--kind %q: want %s", kind, strings.Join(reviewKinds, ", "))
 				}
 				if by == "" {
 					by = os.Getenv("USER")
 				}
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
 					r := numauth.Review{Kind: kind, ID: id, Approve: approve, Reason: reason, By: by}
-					review := s.letters.ReviewAuthorizationLetter
-					if kind == numauth.ReviewKindQualification {
-						review = s.qualifications.ReviewQualification
-					}
+					review := map[string]func(context.Context, numauth.Review) error{
+						numauth.ReviewKindLetter:        s.letters.ReviewAuthorizationLetter,
+						numauth.ReviewKindQualification: s.qualifications.ReviewQualification,
+						numauth.ReviewKindSign:          s.signs.ReviewSign,
+						numauth.ReviewKindTemplate:      s.signs.ReviewSmsTemplate,
+					}[kind]
 					if err := review(ctx, r); err != nil {
 						return nil, err
 					}
@@ -81,8 +88,8 @@ func (a *admin) reviewCommand() *cobra.Command {
 				})
 			},
 		}
-		c.Flags().StringVar(&kind, "kind", "", "what to review: letter or qualification")
-		c.Flags().Int64Var(&id, "id", 0, "the item's id")
+		c.Flags().StringVar(&kind, "kind", "", "what to review: "+strings.Join(reviewKinds, ", "))
+		c.Flags().Int64Var(&id, "id", 0, "the item's id, as review list shows it (a template's is its code without SMS_)")
 		c.Flags().StringVar(&reason, "reason", "", "why (shown to the applicant)")
 		c.Flags().StringVar(&by, "by", "", "who decides (default: $USER)")
 		requireFlags(c, "kind", "id")

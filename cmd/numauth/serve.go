@@ -316,6 +316,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Letters:        sqlstore.NewLetterService(store.DB),
 		Qualifications: sqlstore.NewQualificationService(store.DB),
 		Uploads:        uploads,
+		Signs:          sqlstore.NewSignService(store.DB),
 	})
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,

@@ -1,0 +1,56 @@
+-- SMS signatures (签名) and templates (模板): filed by an account, reviewed by an operator (the reviews table,
+-- kinds 'sign' and 'template'), and only passed ones send.
+
+-- A signature is filed under a qualification of its account: the foreign key keeps a qualification with
+-- signatures from being deleted (BindSignDeleteFailed), also when the two race. letter_id is the
+-- authorization letter of a third party's signature, 0 for the account's own; letters are never deleted.
+CREATE TABLE sms_signs (
+	id                BIGINT  PRIMARY KEY,
+	account_id        BIGINT  NOT NULL REFERENCES accounts (id),
+	name              TEXT    NOT NULL,
+	source            INTEGER NOT NULL,
+	sign_type         INTEGER NOT NULL,
+	qualification_id  BIGINT  NOT NULL REFERENCES sms_qualifications (id),
+	third_party       BOOLEAN NOT NULL,
+	letter_id         BIGINT  NOT NULL,
+	remark            TEXT    NOT NULL,
+	apply_scene       TEXT    NOT NULL,
+	more_data         TEXT    NOT NULL, -- JSON array of object keys
+	state             TEXT    NOT NULL CHECK (state IN ('pending', 'passed', 'rejected')),
+	order_id          BIGINT  NOT NULL UNIQUE,
+	audit_remark      TEXT    NOT NULL,
+	audit_time        BIGINT  NOT NULL, -- 0 until reviewed
+	submitted_at      BIGINT  NOT NULL, -- the latest submission, create or update
+	created_at        BIGINT  NOT NULL,
+	updated_at        BIGINT  NOT NULL,
+	UNIQUE (account_id, name)
+);
+
+CREATE INDEX sms_signs_account_created ON sms_signs (account_id, created_at);
+CREATE INDEX sms_signs_qualification ON sms_signs (qualification_id);
+CREATE INDEX sms_signs_pending ON sms_signs (submitted_at) WHERE state = 'pending';
+
+-- A template's TemplateCode is 'SMS_' and its id.
+CREATE TABLE sms_templates (
+	id                 BIGINT  PRIMARY KEY,
+	account_id         BIGINT  NOT NULL REFERENCES accounts (id),
+	name               TEXT    NOT NULL,
+	template_type      INTEGER NOT NULL,
+	intl_type          INTEGER NOT NULL,
+	content            TEXT    NOT NULL,
+	remark             TEXT    NOT NULL,
+	related_sign_name  TEXT    NOT NULL,
+	rule               TEXT    NOT NULL, -- TemplateRule, JSON text or ''
+	apply_scene        TEXT    NOT NULL,
+	more_data          TEXT    NOT NULL, -- JSON array of object keys
+	state              TEXT    NOT NULL CHECK (state IN ('pending', 'passed', 'rejected')),
+	order_id           BIGINT  NOT NULL UNIQUE,
+	audit_remark       TEXT    NOT NULL,
+	audit_time         BIGINT  NOT NULL,
+	submitted_at       BIGINT  NOT NULL,
+	created_at         BIGINT  NOT NULL,
+	updated_at         BIGINT  NOT NULL
+);
+
+CREATE INDEX sms_templates_account_created ON sms_templates (account_id, created_at);
+CREATE INDEX sms_templates_pending ON sms_templates (submitted_at) WHERE state = 'pending';
