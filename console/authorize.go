@@ -99,7 +99,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) error {
 		Grant:     grant,
 		Code:      code,
 		ClientIP:  clientIP(r),
-		UserAgent: userAgent(r),
+		UserAgent: r.UserAgent(), // the store bounds it
 	})
 	switch kr := numauth.ErrorKindOf(err); {
 	case err == nil:

@@ -362,15 +362,6 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// userAgent is the request's User-Agent, cut to a length a record can hold.
-func userAgent(r *http.Request) string {
-	ua := r.UserAgent()
-	if len(ua) > 512 {
-		ua = strings.ToValidUTF8(ua[:512], "")
-	}
-	return ua
-}
-
 func (h *Handler) now() time.Time { return h.cfg.Clock.Now() }
 
 // sendCode renders the SMS in the page's language for app and sends r's code with it.

@@ -169,7 +169,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 		Status:    numauth.AuthorizationRevoked,
 		At:        now,
 		ClientIP:  clientIP(r),
-		UserAgent: userAgent(r),
+		UserAgent: r.UserAgent(), // the store bounds it
 	})
 	switch numauth.ErrorKindOf(err) {
 	case "":

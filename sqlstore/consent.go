@@ -210,8 +210,11 @@ func recordChange(ctx context.Context, tx *tx, r *numauth.AuthorizationRequest, 
 	return err
 }
 
-// clipText cuts s to at most n bytes without splitting a character.
+// clipText makes free text from outside (a receiver's answer, a user agent, an operator's note) storable in
+// a text column of either engine: valid UTF-8 without NUL (PostgreSQL's text takes neither), at most n
+// bytes, cut on a character boundary.
 func clipText(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if len(s) <= n {
 		return s
 	}

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/numauth/numauth"
 )
@@ -494,6 +496,22 @@ func testCallbackOutbox(t *testing.T, open opener) {
 		got := f.mustEvents(t, "authorization.granted")[0]
 		if got.Status != numauth.CallbackFailed || got.Attempts != 2 || got.LastError != "timeout" {
 			t.Errorf("event %+v, want failed after 2 attempts", got)
+		}
+	})
+	t.Run("AnyAnswerIsRecorded", func(t *testing.T) {
+		// A business's endpoint may answer anything: NUL bytes and invalid UTF-8 must not make the
+		// attempt unrecordable (PostgreSQL's text refuses both), or the event would be retried forever.
+		f := granted(t)
+		events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute)
+		detail := "HTTP 500: \x00bad\xff\xfe" + strings.Repeat("é", 600)
+		if err := f.Callbacks.RecordCallbackAttempt(t.Context(), "w1", numauth.CallbackAttempt{EventID: events[0].ID, StatusCode: 500,
+			Detail: detail}, f.clock.Now().Add(time.Minute)); err != nil {
+			t.Fatalf("RecordCallbackAttempt: %v", err)
+		}
+		attempts, err := f.Callbacks.FindCallbackAttempts(t.Context(), events[0].ID)
+		if err != nil || len(attempts) != 1 || !utf8.ValidString(attempts[0].Detail) || strings.Contains(attempts[0].Detail, "\x00") ||
+			len(attempts[0].Detail) > 1024 || !strings.HasPrefix(attempts[0].Detail, "HTTP 500: bad") {
+			t.Errorf("attempts %+v, %v", attempts, err)
 		}
 	})
 	t.Run("ExpiredLeaseIsClaimedAgainAndOldEventsFail", func(t *testing.T) {
