@@ -299,9 +299,23 @@ const DefaultCarrierTimeout = 3 * time.Second
 // Verifier runs number verifications for every API that offers them: it asks the carrier for the number
 // behind a token and records the answer, billing it, through the BillingService.
 type Verifier struct {
+	// Gateway is the carrier; nil means none is configured and number verification is off: every
+	// verification fails as a carrier refusal (NoCarrierError) before anything is asked or recorded.
 	Gateway CarrierGateway
 	Billing BillingService
 	Timeout time.Duration // of one exchange; DefaultCarrierTimeout when 0
+}
+
+// NoCarrierDetail is the public detail of NoCarrierError: wire tables show it where they show a carrier's
+// code and text.
+const NoCarrierDetail = "no carrier gateway is configured"
+
+// NoCarrierError is the answer of a Verifier without a carrier gateway: a carrier refusal
+// (EUNAVAILABLE/ReasonCarrierError), so every protocol answers it as its own carrier failure, and a
+// token can never pass. A server without a carrier must not verify numbers, whoever asks.
+func NoCarrierError() error {
+	return &Error{Kind: EUNAVAILABLE, Reason: ReasonCarrierError, Detail: NoCarrierDetail,
+		Internal: "number verification is off: no carrier gateway is configured"}
 }
 
 // VerifyInput is one verification to run.
@@ -320,9 +334,13 @@ type VerifyInput struct {
 // Verify runs one verification. A priced verification first checks that the balance covers the price,
 // so a broke account costs no carrier request; the charge itself is taken with the record, atomically.
 // A carrier that gives no answer is recorded as unknown, unbilled, and its error returned with the
-// record. Errors: EINSUFFICIENT/ReasonBalance; the gateway's errors (EINVALID/ReasonToken,
+// record. Without a gateway it returns NoCarrierError and no record: no carrier was asked, nothing is
+// charged. Errors: EINSUFFICIENT/ReasonBalance; the gateway's errors (EINVALID/ReasonToken,
 // EUNAVAILABLE/ReasonCarrierTimeout, EUNAVAILABLE/ReasonCarrierError).
 func (v *Verifier) Verify(ctx context.Context, in VerifyInput) (*NumberVerification, error) {
+	if v.Gateway == nil {
+		return nil, NoCarrierError()
+	}
 	if in.Price > 0 {
 		balance, err := v.Billing.FindBalance(ctx, in.AccountID)
 		if err != nil {

@@ -192,16 +192,42 @@ func Open(ctx context.Context, rawURL string, dataDir string) (Store, error) {
 	case strings.HasPrefix(rawURL, "file://"):
 		return NewDir(strings.TrimPrefix(rawURL, "file://"))
 	case strings.HasPrefix(rawURL, "s3://"):
-		cfg, err := parseS3URL(rawURL)
+		s, err := openS3(rawURL)
 		if err != nil {
-			return nil, err
+			return nil, err // not a Store holding a nil *S3
 		}
-		cfg.AccessKeyID = os.Getenv("AWS_ACCESS_KEY_ID")
-		cfg.SecretAccessKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
-		cfg.SessionToken = os.Getenv("AWS_SESSION_TOKEN")
-		return NewS3(cfg)
+		return s, nil
 	}
-	return nil, fmt.Errorf("blob: unsupported store URL %q (want file://DIR or s3://BUCKET?...)", rawURL)
+	return nil, unsupportedURL(rawURL)
+}
+
+// CheckURL reports whether Open would accept rawURL (for S3, with the credentials in the environment),
+// without creating a directory or contacting a server: configuration is checked before anything starts.
+func CheckURL(rawURL string) error {
+	switch {
+	case rawURL == "" || strings.HasPrefix(rawURL, "file://"):
+		return nil
+	case strings.HasPrefix(rawURL, "s3://"):
+		_, err := openS3(rawURL) // NewS3 builds a client and contacts nothing
+		return err
+	}
+	return unsupportedURL(rawURL)
+}
+
+func unsupportedURL(rawURL string) error {
+	return fmt.Errorf("blob: unsupported store URL %q (want file://DIR or s3://BUCKET?...)", rawURL)
+}
+
+// openS3 is Open for an s3:// URL: the store it names, with the credentials in the environment.
+func openS3(rawURL string) (*S3, error) {
+	cfg, err := parseS3URL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AccessKeyID = os.Getenv("AWS_ACCESS_KEY_ID")
+	cfg.SecretAccessKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
+	cfg.SessionToken = os.Getenv("AWS_SESSION_TOKEN")
+	return NewS3(cfg)
 }
 
 func parseS3URL(rawURL string) (S3Config, error) {

@@ -93,6 +93,13 @@ func TestOpen(t *testing.T) {
 		{"s3://id:secret@bkt", ""},
 		{"gs://bkt", ""},
 	} {
+		// CheckURL agrees with Open, and makes nothing (other is made by Open below, not here).
+		if err := blob.CheckURL(tc.url); (err == nil) != (tc.want != "") {
+			t.Errorf("CheckURL(%q) = %v, want an error: %t", tc.url, err, tc.want == "")
+		}
+		if _, err := os.Stat(other); err == nil && tc.url == "file://"+other {
+			t.Errorf("CheckURL(%q) made the directory", tc.url)
+		}
 		s, err := blob.Open(context.Background(), tc.url, dataDir)
 		if tc.want == "" {
 			if err == nil {

@@ -2,8 +2,8 @@
 // numauth.CarrierGateway implementations.
 //
 //   - Simulator plays all three carriers from tokens in a numauth.CarrierTokens store, with failures
-//     chosen per token; its Handler issues tokens over HTTP and serves a test page. It is the quick
-//     start's gateway.
+//     chosen per token; its Handler issues tokens over HTTP and serves a test page. It is the gateway of
+//     tests and of `serve --sandbox`: anyone who reaches its Handler can pass number verification.
 //   - HTTPGateway calls a real carrier, or an aggregator in front of them, as a JSON file describes: one
 //     HTTP request per exchange, the number and the result code read from a JSON answer.
 //

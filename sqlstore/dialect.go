@@ -83,7 +83,10 @@ func (d *dialect) rebind(query string) string {
 // read first could not upgrade to writing once another connection had written, and would fail with
 // SQLITE_BUSY whatever the timeout.
 func (db *DB) openSQLite(ctx context.Context, dsn string) error {
-	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	path, ok := strings.CutPrefix(dsn, "sqlite://")
+	if !ok {
+		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	}
 	switch {
 	case path == "":
 		return errors.New("sqlstore: empty SQLite path")

@@ -65,11 +65,15 @@ type DB struct {
 const RevisionPollInterval = 250 * time.Millisecond
 
 // Open opens the database named by dsn: "postgres://..." or "postgresql://..." is PostgreSQL, anything
-// else the path of a SQLite file, optionally prefixed by "sqlite:" or "file:". Open does not touch the
-// schema: call EnsureSchema (serve) or Migrate (numauth migrate).
+// else the path of a SQLite file, optionally prefixed by "sqlite://", "sqlite:" or "file:"; a DSN of any
+// other scheme ("mysql://...") is refused (CheckDSN). Open does not touch the schema: call EnsureSchema
+// (serve) or Migrate (numauth migrate).
 func Open(ctx context.Context, dsn string, sealer numauth.SecretSealer, clock numauth.Clock) (*DB, error) {
 	if sealer == nil || clock == nil {
 		return nil, errors.New("sqlstore: Open needs a sealer and a clock")
+	}
+	if err := CheckDSN(dsn); err != nil {
+		return nil, err
 	}
 	db := &DB{sealer: sealer, clock: clock}
 	var err error
@@ -86,6 +90,39 @@ func Open(ctx context.Context, dsn string, sealer numauth.SecretSealer, clock nu
 	db.polling.Add(1)
 	go db.maintain()
 	return db, nil
+}
+
+// CheckDSN reports whether Open understands dsn, without opening or creating anything. A DSN with a
+// scheme ("name://") must name PostgreSQL (postgres, postgresql) or SQLite (sqlite); any other is an
+// error, so a DSN meant for an engine numauth does not speak is never taken for a file name.
+func CheckDSN(dsn string) error {
+	if dsn == "" {
+		return errors.New("sqlstore: empty DSN")
+	}
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if !ok || !isScheme(scheme) {
+		return nil // a path, or "sqlite:" / "file:" and a path
+	}
+	switch scheme { // as Open tells them apart: lower case
+	case "postgres", "postgresql", "sqlite":
+		return nil
+	}
+	return fmt.Errorf("sqlstore: database %q: unknown scheme %q; want postgres://, postgresql://, sqlite://PATH or the path of a SQLite file",
+		scheme+"://...", scheme)
+}
+
+// isScheme reports whether s has the shape of a URL scheme (RFC 3986: a letter, then letters, digits,
+// "+", "-" or ".").
+func isScheme(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // maintain runs until Close: it keeps db.revision current with other processes' changes.

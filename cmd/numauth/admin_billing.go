@@ -195,7 +195,10 @@ func (a *admin) carrierCommand() *cobra.Command {
 	token := &cobra.Command{
 		Use:   "token",
 		Short: "Issue a simulator token for a number, as a carrier's SDK gives an app on that phone",
-		Args:  cobra.NoArgs,
+		Long: `token writes a carrier-simulator token for a number into the database. Only a server running the
+simulator (serve --carrier simulator, or --sandbox) redeems it; a server with real carriers (--carrier
+http) or none (the default) never accepts it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
 				t, err := s.carrierTokens.IssueCarrierToken(ctx, numauth.CarrierToken{Carrier: numauth.Carrier(carrier), Phone: phone, Failure: failure})

@@ -117,7 +117,9 @@ func newBenchCommand() *cobra.Command {
 approved scheme and a quota high enough not to throttle, then sends v1-signed requests with unique nonces
 to --target for --duration and reports requests/s, latency percentiles and errors. With --ceiling the same
 generator first runs against the server's /healthz, so both figures come from one run. With --rate the
-load is open-loop at that many requests per second and latency counts from each request's scheduled time.`,
+load is open-loop at that many requests per second and latency counts from each request's scheduled time.
+The number-verification actions (vfmobile/verify, VerifyMobile, GetMobile) spend carrier-simulator tokens:
+run the server under test with --carrier simulator, or every request fails as a carrier failure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
@@ -137,7 +139,7 @@ load is open-loop at that many requests per second and latency counts from each 
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
 	fs.IntVar(&c.Rate, "rate", 0, "requests per second in total (0: closed loop, as fast as possible)")
 	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
-	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify, VerifyMobile, GetMobile: simulator tokens to issue before the run (one per request)")
+	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify, VerifyMobile, GetMobile: simulator tokens to issue before the run (one per request; the server must run with --carrier simulator)")
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,21 @@ type StoreConfig struct {
 func (c *StoreConfig) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", "./numauth-data", "data directory (SQLite database, master key)")
 	fs.StringVar(&c.DB, "db", "", "database DSN: postgres://... for PostgreSQL; default SQLite in the data directory")
+}
+
+// Validate checks the configuration without touching the disk: an unknown database scheme is an error
+// here, before a data directory, key or SQLite file could be made for it.
+func (c *StoreConfig) Validate() error {
+	if c.DB == "" {
+		if c.DataDir == "" {
+			return errors.New("--data: empty; give a directory, or a database with --db")
+		}
+		return nil
+	}
+	if err := sqlstore.CheckDSN(c.DB); err != nil {
+		return fmt.Errorf("--db: %w", err)
+	}
+	return nil
 }
 
 // DSN returns the database to open.
@@ -60,6 +76,9 @@ type openedStore struct {
 // first use), opens the database and makes sure its schema is this binary's: a new database gets it, an
 // older one must be upgraded with `numauth migrate` first.
 func openStore(ctx context.Context, c StoreConfig, clock numauth.Clock, migrate bool) (*openedStore, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	if c.DB == "" {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)

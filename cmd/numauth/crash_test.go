@@ -19,7 +19,8 @@ import (
 func startBinary(tb testing.TB, bin, dataDir string) (*exec.Cmd, string) {
 	tb.Helper()
 	// A short delivery lease, so that messages the killed server had claimed are taken again in seconds.
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--listen", "127.0.0.1:0", "--log-format", "json", "--delivery-lease", "2s")
+	cmd := exec.Command(bin, "serve", "--data", dataDir, "--listen", "127.0.0.1:0", "--log-format", "json", "--delivery-lease", "2s",
+		"--carrier", "simulator") // the charged-verification load spends simulator tokens
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)

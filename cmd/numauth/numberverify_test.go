@@ -10,7 +10,7 @@ import (
 // TestDypnsapiNumberVerification runs Alibaba's number verification through the typed SDK client against
 // the real server, with tokens from `numauth admin carrier token`, charged at the account's price.
 func TestDypnsapiNumberVerification(t *testing.T) {
-	s := mustRunMain(t, "")
+	s := mustRunMain(t, "", withCarrierSimulator)
 	a := s.mustCreateAccount(t, "app")
 	c := dypnsapiClient(t, s.Addr(), a)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -52,7 +54,7 @@ type ServeConfig struct {
 	DeliveryLease       time.Duration // how long a worker holds a claimed message before another may take it
 	DeliveryConcurrency int           // attempts in flight, and so the most messages one claim takes
 
-	Carrier        string        // the carrier gateway: "simulator" (built in) or "http"
+	Carrier        string        // the carrier gateway: "none" (or "": number verification off), "simulator" or "http"
 	CarrierConfig  string        // the http gateway's configuration file
 	CarrierTimeout time.Duration // bound of one token exchange
 
@@ -63,7 +65,18 @@ type ServeConfig struct {
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
+
+	// Sandbox turns on every test convenience at once (see applySandbox); Validate refuses it together
+	// with anything real.
+	Sandbox bool
 }
+
+// Carrier gateways (--carrier).
+const (
+	carrierNone      = "none"      // number verification is off: every verification fails as a carrier failure
+	carrierSimulator = "simulator" // the built-in simulator: anyone who reaches the server can pass
+	carrierHTTP      = "http"      // real carriers or an aggregator, as --carrier-config describes
+)
 
 func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
@@ -77,7 +90,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.IntVar(&c.NonceEntries, "nonce-cache-entries", 4_000_000, "bound of the in-memory nonce cache (about 30 minutes at 2,000 requests/s)")
 	fs.DurationVar(&c.DeliveryLease, "delivery-lease", delivery.DefaultLease, "how long a claimed message stays with a worker (a crashed replica's messages wait this long)")
 	fs.IntVar(&c.DeliveryConcurrency, "delivery-concurrency", 64, "delivery attempts in flight at once (also the most messages one claim takes)")
-	fs.StringVar(&c.Carrier, "carrier", "simulator", "carrier gateway for number verification: simulator (built in) or http")
+	fs.StringVar(&c.Carrier, "carrier", carrierNone, "carrier gateway for number verification: none (verification off), simulator (for tests: anyone can pass) or http")
 	fs.StringVar(&c.CarrierConfig, "carrier-config", "", "http carrier gateway: the JSON file of carrier endpoints and credentials")
 	fs.DurationVar(&c.CarrierTimeout, "carrier-timeout", numauth.DefaultCarrierTimeout, "bound of one token exchange with a carrier (beyond it: SUBMAIL 1318, Dypnsapi UNKNOWN)")
 	fs.DurationVar(&c.SubmailTimestampWindow, "submail-timestamp-window", submail.DefaultTimestampWindow, "how far a SUBMAIL request's timestamp may be from server time (beyond it: 1305)")
@@ -85,6 +98,102 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
+	fs.BoolVar(&c.Sandbox, "sandbox", false, "every test convenience at once (carrier simulator, outbox channel): for trying numauth and CI, never for a server the internet reaches")
+}
+
+// Validate checks the whole configuration before anything is opened, created or started: a server that
+// would fail on its configuration fails here, with no data directory, listener or worker behind it. It
+// reads the --carrier-config file; it writes nothing.
+func (c *ServeConfig) Validate() error {
+	if err := c.Store.Validate(); err != nil {
+		return err
+	}
+	if c.Listen == "" {
+		return errors.New("--listen: empty")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: want http:// or https:// and a host", c.PublicURL)
+		}
+	}
+	if c.Redis != "" {
+		if _, err := goredis.ParseURL(c.Redis); err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+	}
+	if _, err := newLogger(io.Discard, c.LogLevel, c.LogFormat); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		flag string
+		n    int64
+	}{{"--max-body-bytes", c.MaxBodyBytes}, {"--nonce-cache-entries", int64(c.NonceEntries)},
+		{"--delivery-lease", int64(c.DeliveryLease)}, {"--delivery-concurrency", int64(c.DeliveryConcurrency)},
+		{"--carrier-timeout", int64(c.CarrierTimeout)}, {"--submail-timestamp-window", int64(c.SubmailTimestampWindow)}} {
+		if d.n < 0 {
+			return fmt.Errorf("%s: must not be negative", d.flag)
+		}
+	}
+	if c.Sandbox {
+		if err := c.sandboxConflicts(); err != nil {
+			return err
+		}
+	}
+	switch c.Carrier {
+	case "", carrierNone, carrierSimulator:
+		if c.CarrierConfig != "" {
+			return errors.New("--carrier-config is read only with --carrier http")
+		}
+	case carrierHTTP:
+		if c.CarrierConfig == "" {
+			return errors.New("--carrier http needs --carrier-config FILE")
+		}
+		if _, err := carrier.LoadHTTPGateway(c.CarrierConfig); err != nil {
+			return fmt.Errorf("--carrier-config: %w", err)
+		}
+	default:
+		return fmt.Errorf("--carrier %q: want none, simulator or http", c.Carrier)
+	}
+	if _, err := c.channels(numauth.SystemClock{}); err != nil { // builds clients only: no goroutine, no I/O
+		return err
+	}
+	if err := blob.CheckURL(c.Blob); err != nil {
+		return fmt.Errorf("--blob: %w", err)
+	}
+	return nil
+}
+
+// The sandbox (--sandbox) is every test convenience at once, for trying numauth on a laptop and for CI.
+// Each one is a way around a real check (the carrier simulator lets anyone who reaches the server pass
+// number verification for any number), so a sandbox must never face the internet, and it is refused
+// together with anything real. A new convenience is switched on in applySandbox, and whatever real
+// setting it contradicts is refused in sandboxConflicts.
+
+// sandboxConflicts refuses the real carriers and channels a sandbox must not be mixed with.
+func (c *ServeConfig) sandboxConflicts() error {
+	switch {
+	case c.Carrier == carrierHTTP:
+		return errors.New("--sandbox cannot be used with --carrier http: a sandbox is for tests, and its carrier simulator lets anyone pass number verification")
+	case c.Carrier != "" && c.Carrier != carrierNone && c.Carrier != carrierSimulator:
+		return fmt.Errorf("--sandbox cannot be used with --carrier %q", c.Carrier)
+	case c.ChannelName() != delivery.OutboxChannelName:
+		return fmt.Errorf("--sandbox cannot be used with --channel %s: a sandbox records messages and sends none", c.Channel)
+	case c.WebhookURL != "":
+		return errors.New("--sandbox cannot be used with --webhook-url: a sandbox records messages and sends none")
+	}
+	return nil
+}
+
+// applySandbox switches on what --sandbox stands for, after Validate: the carrier simulator and the
+// outbox channel. The message inspector, when it exists, is switched on here too.
+func (c *ServeConfig) applySandbox() {
+	if !c.Sandbox {
+		return
+	}
+	c.Carrier = carrierSimulator
+	c.Channel = delivery.OutboxChannelName
+	// Later conveniences (the message inspector of a later issue) are switched on here.
 }
 
 // ChannelName is the channel new messages go to.
@@ -149,6 +258,9 @@ type Main struct {
 	Clock  numauth.Clock
 	Logger *slog.Logger
 	Stderr io.Writer
+	// SimulatorWarningInterval is how often the carrier simulator's warning is repeated;
+	// DefaultSimulatorWarningInterval when 0.
+	SimulatorWarningInterval time.Duration
 
 	store   *openedStore
 	redis   *goredis.Client
@@ -164,8 +276,13 @@ func NewMain() *Main {
 	return &Main{Clock: numauth.SystemClock{}, Stderr: os.Stderr}
 }
 
-// Run opens the store, starts the background work and listens; it returns once requests are accepted.
+// Run checks the configuration, opens the store, starts the background work and listens; it returns once
+// requests are accepted. An invalid configuration returns before anything is opened or started.
 func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	m.Config.applySandbox()
 	if m.Logger == nil {
 		l, err := newLogger(m.Stderr, m.Config.LogLevel, m.Config.LogFormat)
 		if err != nil {
@@ -178,6 +295,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = store
+	carrierTokens := sqlstore.NewCarrierTokens(store.DB)
+	gateway, simulator, err := m.Config.gateway(carrierTokens)
+	if err != nil {
+		return err
+	}
 
 	var limiter numauth.RateLimiter
 	var nonces numauth.NonceCache
@@ -276,11 +398,6 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		sweepAuthorizations(bg, authorizations, m.Logger)
 	}()
-	carrierTokens := sqlstore.NewCarrierTokens(store.DB)
-	gateway, simulator, err := m.Config.gateway(carrierTokens)
-	if err != nil {
-		return err
-	}
 	blobs, err := blob.Open(ctx, m.Config.Blob, m.Config.Store.DataDir)
 	if err != nil {
 		return fmt.Errorf("--blob: %w", err)
@@ -370,7 +487,49 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("numauth listening", "addr", ln.Addr().String(), "public_url", publicURL,
 		"db", store.DB.Dialect(), "shared_state", map[bool]string{true: "redis", false: "memory"}[m.redis != nil],
 		"version", buildVersion())
+	m.announceCarrier(bg, simulator != nil)
 	return nil
+}
+
+// simulatorWarning says in plain words what the carrier simulator means for a server.
+const simulatorWarning = "the carrier simulator is on: anyone who can reach this server can get a carrier token " +
+	"for any phone number and pass number verification (one-click login) as that number; " +
+	"use it only for tests, never where the internet reaches it (--carrier http connects real carriers)"
+
+// DefaultSimulatorWarningInterval is how often a server running the carrier simulator repeats its warning.
+const DefaultSimulatorWarningInterval = time.Minute
+
+// announceCarrier logs what number verification can do on this server: off, once; the simulator, at
+// start and every SimulatorWarningInterval until Close, so that nobody runs it unawares.
+func (m *Main) announceCarrier(ctx context.Context, simulator bool) {
+	if m.Config.Sandbox {
+		m.Logger.Warn("sandbox: every test convenience is on (carrier simulator, outbox channel); never let the internet reach this server")
+	}
+	if !simulator {
+		if m.Config.Carrier == "" || m.Config.Carrier == carrierNone {
+			m.Logger.Info("number verification is off: no carrier gateway is configured; SUBMAIL and Dypnsapi number verification answer a carrier failure (--carrier http connects real carriers, --carrier simulator or --sandbox is for tests)")
+		}
+		return
+	}
+	m.Logger.Warn(simulatorWarning)
+	interval := m.SimulatorWarningInterval
+	if interval <= 0 {
+		interval = DefaultSimulatorWarningInterval
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				m.Logger.Warn(simulatorWarning)
+			}
+		}
+	}()
 }
 
 // Addr is the address the server listens on.
@@ -442,8 +601,8 @@ func setGCPercent() {
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
+	var lv slog.Level // info when level is empty
+	if err := lv.UnmarshalText([]byte(cmp.Or(level, "info"))); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
@@ -529,12 +688,16 @@ func sweepAuthorizations(ctx context.Context, auths numauth.AuthorizationService
 }
 
 // gateway builds the carrier gateway, and the simulator when it is the one (its pages are mounted then).
+// With no carrier (none) the gateway is nil: numauth.Verifier then fails every verification as a carrier
+// failure.
 func (c *ServeConfig) gateway(tokens numauth.CarrierTokens) (numauth.CarrierGateway, *carrier.Simulator, error) {
 	switch c.Carrier {
-	case "", "simulator":
+	case "", carrierNone:
+		return nil, nil, nil
+	case carrierSimulator:
 		sim := carrier.NewSimulator(tokens)
 		return sim, sim, nil
-	case "http":
+	case carrierHTTP:
 		if c.CarrierConfig == "" {
 			return nil, nil, errors.New("--carrier http needs --carrier-config FILE")
 		}
@@ -544,7 +707,7 @@ func (c *ServeConfig) gateway(tokens numauth.CarrierTokens) (numauth.CarrierGate
 		}
 		return g, nil, nil
 	}
-	return nil, nil, fmt.Errorf("--carrier %q: want simulator or http", c.Carrier)
+	return nil, nil, fmt.Errorf("--carrier %q: want none, simulator or http", c.Carrier)
 }
 
 // uploadService is the gateway's view of the form uploads: grants for the account's own prefix, and

@@ -75,7 +75,7 @@ func vfmobileVerify(client *http.Client, addr string, app submailApp, t *numauth
 // TestSubmailChargesExactly: 200 concurrent successful verifications against a balance that covers 150
 // give exactly 150 successes, 50 × 1314, a balance of zero and 150 charges in the ledger.
 func TestSubmailChargesExactly(t *testing.T) {
-	s := mustRunMain(t, "")
+	s := mustRunMain(t, "", withCarrierSimulator)
 	app := s.mustCreateSubmailApp(t, "shop", 3)
 	s.admin(t, "balance", "add", "--account", app.AccountID, "--amount", "450")
 	tokens := issueTokens(t, s.store, 200)
