@@ -190,7 +190,7 @@ func remoteAddr(r *http.Request) netip.Addr {
 // are told to the client; internal causes are logged.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *endpoint, c *call, err error) {
 	ne := numauth.AsError(err)
-	wire := e.protocol.errors.lookup(ne)
+	wire := wireErrorOf(e.protocol.errors, ne)
 	log := h.logger(r.Context())
 	if ne.Kind == numauth.EINTERNAL {
 		log.Error("submail request failed", "path", r.URL.Path, "appid", c.appID, "code", wire.Code, "err", err)
