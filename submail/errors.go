@@ -23,11 +23,18 @@ type wireError struct {
 	// Detail, when set, appends to Msg the error's public Detail (the carrier's code and text), or this
 	// text when the error has none.
 	Detail string
+	// Explain appends ": " and what the error names: the parameter (a missing one), or else its public
+	// Detail (why the body could not be read), when it has either.
+	Explain bool
 }
 
 func (w wireError) message(e *numauth.Error) string {
 	switch {
-	case w.Detail == "":
+	case w.Explain && e.Param != "":
+		return w.Msg + ": " + e.Param
+	case w.Explain && e.Detail != "":
+		return w.Msg + ": " + e.Detail
+	case w.Explain, w.Detail == "":
 		return w.Msg
 	case e.Detail != "":
 		return w.Msg + e.Detail
@@ -57,7 +64,9 @@ const (
 // verifyErrors is vfmobile/verify's table: the seed's 13xx codes and -1 for the carrier's refusals.
 //
 // 1320 answers, besides a missing signature, timestamp, os or type, a body too large or unreadable and
-// a method other than POST: no parameter could be read. 1319 "Deduction Failed" answers every failure of
+// a method other than POST: no parameter could be read. Its seed message blames the appid ("Appid Missing
+// required parameters"), which misled a newcomer who had sent one, so numauth appends what is missing or
+// wrong: "Appid Missing required parameters: os", "...: body is not valid JSON". 1319 "Deduction Failed" answers every failure of
 // numauth's own (the store failing to record or charge a verification, or to read the app), the table
 // having no other code that puts the fault on the server.
 var verifyErrors = errorTable{
@@ -83,8 +92,9 @@ var verifyErrors = errorTable{
 	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierTimeout}:                {Code: 1318, Msg: "TIME OUT"},
 	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierError}:                  {Code: -1, Msg: apiGatewayError, Detail: "carrier error"},
 	{Kind: numauth.EINVALID, Reason: numauth.ReasonToken}:                             {Code: -1, Msg: apiGatewayError, Detail: "token invalid"},
-	{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod}:                        {Status: http.StatusMethodNotAllowed, Code: 1320, Msg: missingVerifyParameters},
-	{Kind: numauth.EINVALID}:                                                          {Code: 1320, Msg: missingVerifyParameters},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod}:                        {Status: http.StatusMethodNotAllowed, Code: 1320, Msg: missingVerifyParameters, Explain: true},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing}:                           {Code: 1320, Msg: missingVerifyParameters, Explain: true},
+	{Kind: numauth.EINVALID}:                                                          {Code: 1320, Msg: missingVerifyParameters, Explain: true},
 	{Kind: numauth.EINTERNAL}:                                                         {Code: 1319, Msg: "Deduction Failed"},
 }
 

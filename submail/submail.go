@@ -161,7 +161,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, e *endpoint, c *call) (any, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod, Internal: "method " + r.Method}
+		return nil, &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod,
+			Detail: "parameters are read from a POST body only", Internal: "method " + r.Method}
 	}
 	c.remote = remoteAddr(r)
 	var err error
