@@ -135,3 +135,17 @@ func randomString(alphabet string, n int) string {
 	}
 	return string(b)
 }
+
+// CheckAccountScope checks the account part of a finder's filter: a tenant-facing caller names its
+// account (accountID, never 0: no tenant has the system account's id), and only an admin path asks for
+// all accounts, with no accountID. A filter that does neither is a bug that would otherwise list every
+// tenant's rows, so it is refused as EINTERNAL; one that does both is EINVALID.
+func CheckAccountScope(accountID int64, allAccounts bool) error {
+	switch {
+	case allAccounts && accountID != 0:
+		return Malformed("AccountID", "AccountID %d with AllAccounts", accountID)
+	case !allAccounts && accountID == 0:
+		return Errorf(EINTERNAL, "", "the filter names no account: tenant paths must pass theirs, admin paths AllAccounts")
+	}
+	return nil
+}

@@ -81,13 +81,15 @@ const WithdrawalCodeScope = "withdrawal"
 // (the withdrawal page) are sent, limited and recorded under it. It has no keys and cannot call the API.
 const SystemAccountID int64 = 0
 
-// AuthorizationFilter narrows FindAuthorizations; zero fields match everything.
+// AuthorizationFilter narrows FindAuthorizations. AccountID is required unless AllAccounts
+// (CheckAccountScope); the other fields match everything when zero.
 type AuthorizationFilter struct {
-	AccountID int64
-	SchemeID  int64
-	Phone     string // E.164
-	Status    AuthorizationStatus
-	Limit     int // 100 when 0, at most 1000
+	AccountID   int64
+	AllAccounts bool // every account's requests: admin paths and the phone owner's own pages only
+	SchemeID    int64
+	Phone       string // E.164
+	Status      AuthorizationStatus
+	Limit       int // 100 when 0, at most 1000
 }
 
 // AuthorizationLinkTTL is how long a link from GetAuthorizationUrl stays valid.
@@ -123,7 +125,8 @@ type AuthorizationService interface {
 	// Errors: ENOTFOUND/ReasonAuthorization when there is no such request for that phone;
 	// EPRECONDITION/ReasonAuthorizationDecided when it is not (or no longer) granted.
 	RevokeAuthorization(ctx context.Context, id, phone string, by AuthorizationChange) (*AuthorizationRequest, error)
-	// FindAuthorizations lists requests, newest first, with their stored status (see StatusAt).
+	// FindAuthorizations lists requests, newest first, with their stored status (see StatusAt). Errors:
+	// EINTERNAL when the filter names no account and is not AllAccounts.
 	FindAuthorizations(ctx context.Context, f AuthorizationFilter) ([]*AuthorizationRequest, error)
 	// FindSchemeAuthorization returns what a scheme holds for a phone: its newest grant that is still in
 	// force, or else its newest request. ENOTFOUND/ReasonAuthorization when the scheme never asked.

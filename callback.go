@@ -52,11 +52,13 @@ type CallbackAttempt struct {
 	Detail       string // the answer's status and first bytes, or the network error
 }
 
-// CallbackFilter narrows FindCallbacks; zero fields match everything.
+// CallbackFilter narrows FindCallbacks. AccountID is required unless AllAccounts (CheckAccountScope); the
+// other fields match everything when zero.
 type CallbackFilter struct {
-	AccountID int64
-	RequestID string
-	Limit     int // 100 when 0, at most 1000
+	AccountID   int64
+	AllAccounts bool // every account's events: admin paths only
+	RequestID   string
+	Limit       int // 100 when 0, at most 1000
 }
 
 // CallbackOutbox is the durable queue of callback events, shaped like Outbox.
@@ -69,7 +71,8 @@ type CallbackOutbox interface {
 	// otherwise the event is queued again at retryAt, or failed when retryAt is at or past its ExpiresAt.
 	// ECONFLICT/ReasonLeaseLost when the worker no longer holds it, ENOTFOUND for an unknown event.
 	RecordCallbackAttempt(ctx context.Context, worker string, a CallbackAttempt, retryAt time.Time) error
-	// FindCallbacks lists events, newest first.
+	// FindCallbacks lists events, newest first. Errors: EINTERNAL when the filter names no account and is
+	// not AllAccounts.
 	FindCallbacks(ctx context.Context, f CallbackFilter) ([]*CallbackEvent, error)
 	// FindCallbackAttempts lists an event's attempts, oldest first.
 	FindCallbackAttempts(ctx context.Context, eventID string) ([]*CallbackAttempt, error)

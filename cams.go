@@ -10,9 +10,9 @@ import (
 
 // Reasons of CAMS lookups.
 const (
-	ReasonCustSpace     = "cust_space"     // ENOTFOUND: no such customer space in the account
-	ReasonChatappNumber = "chatapp_number" // ENOTFOUND: the number is not in the customer space
-	ReasonVerifyCode    = "verify_code"    // EINVALID: the verification code is wrong, used or expired
+	ReasonCustSpace     Reason = "cust_space"     // ENOTFOUND: no such customer space in the account
+	ReasonChatappNumber Reason = "chatapp_number" // ENOTFOUND: the number is not in the customer space
+	ReasonVerifyCode    Reason = "verify_code"    // EINVALID: the verification code is wrong, used or expired
 )
 
 // CustSpace is a customer space: a sub-customer of an ISV account, which owns the numbers it registers.

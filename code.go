@@ -20,20 +20,20 @@ import (
 
 // Reasons of the code engine's refusals. Each has its own entry in every wire table that needs it.
 const (
-	ReasonCodeInterval    = "code_interval"    // ETHROTTLED: the account sent this number a code too recently
-	ReasonCodeHourly      = "code_hourly"      // ETHROTTLED: the account's codes to this number in the last hour
-	ReasonCodeDaily       = "code_daily"       // ETHROTTLED: the account's codes to this number in the last day
-	ReasonNumberDaily     = "number_daily"     // ETHROTTLED: codes to this number from all accounts in the last day
-	ReasonAccountVelocity = "account_velocity" // ETHROTTLED: the account's codes to any number in the last minute
-	ReasonPrefixVelocity  = "prefix_velocity"  // ETHROTTLED: the account's codes to numbers sharing a prefix
-	ReasonCountryDenied   = "country_denied"   // EDENIED: the number's region is not allowed for the account
-	ReasonPremiumRate     = "premium_rate"     // EDENIED: a premium-rate or high-risk number (SMS pumping)
-	ReasonCodeAttempts    = "code_attempts"    // ETHROTTLED: the code was cancelled after too many wrong checks
-	ReasonTestNumber      = "test_number"      // ENOTFOUND: no such test number in the account
+	ReasonCodeInterval    Reason = "code_interval"    // ETHROTTLED: the account sent this number a code too recently
+	ReasonCodeHourly      Reason = "code_hourly"      // ETHROTTLED: the account's codes to this number in the last hour
+	ReasonCodeDaily       Reason = "code_daily"       // ETHROTTLED: the account's codes to this number in the last day
+	ReasonNumberDaily     Reason = "number_daily"     // ETHROTTLED: codes to this number from all accounts in the last day
+	ReasonAccountVelocity Reason = "account_velocity" // ETHROTTLED: the account's codes to any number in the last minute
+	ReasonPrefixVelocity  Reason = "prefix_velocity"  // ETHROTTLED: the account's codes to numbers sharing a prefix
+	ReasonCountryDenied   Reason = "country_denied"   // EDENIED: the number's region is not allowed for the account
+	ReasonPremiumRate     Reason = "premium_rate"     // EDENIED: a premium-rate or high-risk number (SMS pumping)
+	ReasonCodeAttempts    Reason = "code_attempts"    // ETHROTTLED: the code was cancelled after too many wrong checks
+	ReasonTestNumber      Reason = "test_number"      // ENOTFOUND: no such test number in the account
 
 	// The outbox's reasons live here because outbox.go is the delivery workers' contract.
-	ReasonMessage   = "message"    // ENOTFOUND: no such message
-	ReasonLeaseLost = "lease_lost" // ECONFLICT: the worker no longer holds the message's lease
+	ReasonMessage   Reason = "message"    // ENOTFOUND: no such message
+	ReasonLeaseLost Reason = "lease_lost" // ECONFLICT: the worker no longer holds the message's lease
 )
 
 // MaxDeliveryAttempts is how many attempts an outbox message gets: a retry outcome of the last one fails

@@ -27,45 +27,61 @@ const (
 	EROUTE           ErrorKind = "route"           // the request names no operation numauth serves
 )
 
+// ErrorKinds returns every kind, in the order declared. A test checks that it lists every ErrorKind
+// constant, so that an error table's check (ErrorTable.Check) knows them all.
+func ErrorKinds() []ErrorKind {
+	return []ErrorKind{EINVALID, ENOTFOUND, ECONFLICT, EPRECONDITION, EUNAUTHENTICATED, EDENIED, ETHROTTLED,
+		ESUSPENDED, EUNSUBSCRIBED, EINSUFFICIENT, EUNAVAILABLE, EINTERNAL, EROUTE}
+}
+
+// Reason refines a kind where a wire table needs more than the kind to pick its code. Every reason is a
+// constant of this package declared with the type Reason (Reasons lists them) or, for a refusal only one
+// protocol makes, a constant of that protocol's package, which it passes to ErrorTable.Check.
+//
+// Reason is an alias of string, not a type of its own, so that code and tests written against plain
+// strings (Error.Reason compared with a string, a test table's `reason string` field) keep compiling; the
+// check of every error table (ErrorTable.Check) catches what a distinct type would (docs/DECISIONS.md).
+type Reason = string
+
 // Reasons refine a kind where a wire table needs more than the kind to pick its code.
 const (
-	ReasonMissing   = "missing"   // a required parameter is absent (Error.Param names it)
-	ReasonMalformed = "malformed" // a parameter does not parse (Error.Param names it)
+	ReasonMissing   Reason = "missing"   // a required parameter is absent (Error.Param names it)
+	ReasonMalformed Reason = "malformed" // a parameter does not parse (Error.Param names it)
 
-	ReasonPhoneNumber          = "phone_number"          // not a valid phone number
-	ReasonEndDate              = "end_date"              // an authorization end date is malformed, past or missing
-	ReasonScheme               = "scheme"                // the authorization scheme
-	ReasonSchemeNotApproved    = "scheme_not_approved"   // the scheme has not passed review
-	ReasonAuthorization        = "authorization"         // an authorization request
-	ReasonAuthorizationExpired = "authorization_expired" // its link ran out before the owner decided
-	ReasonAuthorizationDecided = "authorization_decided" // it is no longer in the state the call needs
+	ReasonPhoneNumber          Reason = "phone_number"          // not a valid phone number
+	ReasonEndDate              Reason = "end_date"              // an authorization end date is malformed, past or missing
+	ReasonScheme               Reason = "scheme"                // the authorization scheme
+	ReasonSchemeNotApproved    Reason = "scheme_not_approved"   // the scheme has not passed review
+	ReasonAuthorization        Reason = "authorization"         // an authorization request
+	ReasonAuthorizationExpired Reason = "authorization_expired" // its link ran out before the owner decided
+	ReasonAuthorizationDecided Reason = "authorization_decided" // it is no longer in the state the call needs
 
-	ReasonAccessKeyNotFound   = "access_key_not_found"
-	ReasonAccessKeyDisabled   = "access_key_disabled"
-	ReasonSignatureMismatch   = "signature_mismatch"   // Error.Detail is the server's string to sign
-	ReasonSignatureIncomplete = "signature_incomplete" // Error.Detail is the server's string to sign, if any
-	ReasonSignatureMethod     = "signature_method"     // an unsupported signature method or version
-	ReasonTimestampExpired    = "timestamp_expired"    // outside the accepted window
-	ReasonTimestampFormat     = "timestamp_format"     // not parseable
-	ReasonNonceUsed           = "nonce_used"           // a replay
-	ReasonFormat              = "format"               // an unsupported response format
-	ReasonUnknownAction       = "unknown_action"       // EROUTE
-	ReasonUnknownVersion      = "unknown_version"      // EROUTE
-	ReasonUnknownProduct      = "unknown_product"      // EROUTE
-	ReasonImplicitDeny        = "implicit_deny"        // no policy statement allows the action
-	ReasonExplicitDeny        = "explicit_deny"        // a Deny statement matched
-	ReasonHTTPMethod          = "http_method"          // an HTTP method the protocol does not take
-	ReasonRequestTooLarge     = "request_too_large"    // the body is over the bound
-	ReasonContentSHA256       = "content_sha256"       // x-acs-content-sha256 does not match the body
-	ReasonNonceCacheFull      = "nonce_cache_full"     // EUNAVAILABLE: the replay cache is at its bound
-	ReasonRateLimiterFull     = "rate_limiter_full"    // EUNAVAILABLE: the limiter is at its key bound
+	ReasonAccessKeyNotFound   Reason = "access_key_not_found"
+	ReasonAccessKeyDisabled   Reason = "access_key_disabled"
+	ReasonSignatureMismatch   Reason = "signature_mismatch"   // Error.Detail is the server's string to sign
+	ReasonSignatureIncomplete Reason = "signature_incomplete" // Error.Detail is the server's string to sign, if any
+	ReasonSignatureMethod     Reason = "signature_method"     // an unsupported signature method or version
+	ReasonTimestampExpired    Reason = "timestamp_expired"    // outside the accepted window
+	ReasonTimestampFormat     Reason = "timestamp_format"     // not parseable
+	ReasonNonceUsed           Reason = "nonce_used"           // a replay
+	ReasonFormat              Reason = "format"               // an unsupported response format
+	ReasonUnknownAction       Reason = "unknown_action"       // EROUTE
+	ReasonUnknownVersion      Reason = "unknown_version"      // EROUTE
+	ReasonUnknownProduct      Reason = "unknown_product"      // EROUTE
+	ReasonImplicitDeny        Reason = "implicit_deny"        // no policy statement allows the action
+	ReasonExplicitDeny        Reason = "explicit_deny"        // a Deny statement matched
+	ReasonHTTPMethod          Reason = "http_method"          // an HTTP method the protocol does not take
+	ReasonRequestTooLarge     Reason = "request_too_large"    // the body is over the bound
+	ReasonContentSHA256       Reason = "content_sha256"       // x-acs-content-sha256 does not match the body
+	ReasonNonceCacheFull      Reason = "nonce_cache_full"     // EUNAVAILABLE: the replay cache is at its bound
+	ReasonRateLimiterFull     Reason = "rate_limiter_full"    // EUNAVAILABLE: the limiter is at its key bound
 )
 
 // Error is the one error type of numauth. Public fields are what a wire table may show a client; Err and
 // Internal are for logs only.
 type Error struct {
 	Kind   ErrorKind
-	Reason string // one of the Reason constants, or ""
+	Reason Reason // one of the Reason constants (Reasons), a protocol's own, or ""
 	Param  string // the request parameter involved, if any
 	Detail string // public detail a wire table may include (e.g. the server string to sign)
 
@@ -98,7 +114,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error of kind and reason with an internal description.
-func Errorf(kind ErrorKind, reason string, format string, args ...any) *Error {
+func Errorf(kind ErrorKind, reason Reason, format string, args ...any) *Error {
 	return &Error{Kind: kind, Reason: reason, Internal: fmt.Sprintf(format, args...)}
 }
 
@@ -138,7 +154,7 @@ func ErrorKindOf(err error) ErrorKind {
 }
 
 // ErrorReasonOf returns the reason of err, "" when it has none.
-func ErrorReasonOf(err error) string {
+func ErrorReasonOf(err error) Reason {
 	if err == nil {
 		return ""
 	}

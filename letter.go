@@ -85,7 +85,7 @@ type PendingReview struct {
 
 // Reasons of the letter store.
 const (
-	ReasonLetter = "letter" // ENOTFOUND: no such letter in the account
+	ReasonLetter Reason = "letter" // ENOTFOUND: no such letter in the account
 )
 
 // LetterService stores authorization letters and their reviews.

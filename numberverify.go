@@ -58,15 +58,15 @@ func (c Carrier) TokenLifetime() time.Duration {
 
 // Reasons of the number-verification errors.
 const (
-	ReasonToken          = "token"           // EINVALID: the carrier does not know the token, or it was used or expired
-	ReasonCarrierTimeout = "carrier_timeout" // EUNAVAILABLE: the carrier did not answer in time
-	ReasonCarrierError   = "carrier_error"   // EUNAVAILABLE: the carrier refused; Error.Detail is its code and text
-	ReasonBalance        = "balance"         // EINSUFFICIENT: the balance does not cover the price
-	ReasonSubmailApp     = "submail_app"     // ENOTFOUND: no such SUBMAIL app; ESUSPENDED: it is disabled
-	ReasonVerifyScheme   = "verify_scheme"   // ENOTFOUND: no such Dypnsapi verification scheme
-	ReasonBundleID       = "bundle_id"       // ECONFLICT: another scheme of the account has the iOS bundle id
-	ReasonPackSign       = "pack_sign"       // ECONFLICT: another scheme has the Android package and signature
-	ReasonSchemeLimit    = "scheme_limit"    // EPRECONDITION: the account has MaxVerifySchemes schemes
+	ReasonToken          Reason = "token"           // EINVALID: the carrier does not know the token, or it was used or expired
+	ReasonCarrierTimeout Reason = "carrier_timeout" // EUNAVAILABLE: the carrier did not answer in time
+	ReasonCarrierError   Reason = "carrier_error"   // EUNAVAILABLE: the carrier refused; Error.Detail is its code and text
+	ReasonBalance        Reason = "balance"         // EINSUFFICIENT: the balance does not cover the price
+	ReasonSubmailApp     Reason = "submail_app"     // ENOTFOUND: no such SUBMAIL app; ESUSPENDED: it is disabled
+	ReasonVerifyScheme   Reason = "verify_scheme"   // ENOTFOUND: no such Dypnsapi verification scheme
+	ReasonBundleID       Reason = "bundle_id"       // ECONFLICT: another scheme of the account has the iOS bundle id
+	ReasonPackSign       Reason = "pack_sign"       // ECONFLICT: another scheme has the Android package and signature
+	ReasonSchemeLimit    Reason = "scheme_limit"    // EPRECONDITION: the account has MaxVerifySchemes schemes
 )
 
 // CarrierGateway exchanges the token a carrier's SDK gave an app for the number it stands for.

@@ -75,13 +75,15 @@ const (
 	DeliveryFailed    DeliveryOutcome = "failed"    // failed for good (refused, 4xx)
 )
 
-// MessageFilter selects messages for listing. Zero fields do not filter.
+// MessageFilter selects messages for listing. AccountID is required unless AllAccounts (CheckAccountScope);
+// the other fields do not filter when zero.
 type MessageFilter struct {
-	AccountID int64
-	Phone     string    // E.164
-	ID        string    // one message
-	From, To  time.Time // created in [From, To)
-	Limit     int       // 0 means a default bound
+	AccountID   int64
+	AllAccounts bool      // every account's messages: admin paths only
+	Phone       string    // E.164
+	ID          string    // one message
+	From, To    time.Time // created in [From, To)
+	Limit       int       // 0 means a default bound
 }
 
 // Outbox is the durable queue of messages. Enqueueing happens inside the transaction of the service that
@@ -97,7 +99,8 @@ type Outbox interface {
 	// delivered are final for the worker; retry queues it again at retryAt (or fails it when attempts are
 	// exhausted); failed is final. ECONFLICT when the worker no longer holds the lease.
 	RecordAttempt(ctx context.Context, worker string, a DeliveryAttempt, retryAt time.Time) error
-	// FindMessages lists messages, newest first.
+	// FindMessages lists messages, newest first. Errors: EINTERNAL when the filter names no account and is
+	// not AllAccounts, EINVALID for a negative limit.
 	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
 	// FindMessageAttempts lists a message's attempts, oldest first.
 	FindMessageAttempts(ctx context.Context, messageID string) ([]*DeliveryAttempt, error)

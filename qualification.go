@@ -102,11 +102,11 @@ const (
 // for. ReasonFileType and ReasonFileNotUploaded are spelled per parameter by the wire table, as
 // ReasonMissing is (AdminIdcardPicsFileError, AdminFrontOssFileNotUploadError, ...).
 const (
-	ReasonQualification        = "qualification"          // ENOTFOUND: QualificationNotExist
-	ReasonQualificationInUse   = "qualification_in_use"   // EPRECONDITION: BindSignDeleteFailed (a signature is filed under it)
-	ReasonQualificationTooSoon = "qualification_too_soon" // ETHROTTLED: within QualificationInterval of the account's last submission
-	ReasonFileType             = "file_type"              // EINVALID: the key's extension is not a type the parameter takes
-	ReasonFileNotUploaded      = "file_not_uploaded"      // EINVALID: the account uploaded no file at the key
+	ReasonQualification        Reason = "qualification"          // ENOTFOUND: QualificationNotExist
+	ReasonQualificationInUse   Reason = "qualification_in_use"   // EPRECONDITION: BindSignDeleteFailed (a signature is filed under it)
+	ReasonQualificationTooSoon Reason = "qualification_too_soon" // ETHROTTLED: within QualificationInterval of the account's last submission
+	ReasonFileType             Reason = "file_type"              // EINVALID: the key's extension is not a type the parameter takes
+	ReasonFileNotUploaded      Reason = "file_not_uploaded"      // EINVALID: the account uploaded no file at the key
 )
 
 // QualificationService stores qualifications and their reviews. Every method but the operators' takes

@@ -161,22 +161,22 @@ const (
 
 // Reasons of signatures and templates, with the Dysmsapi code each stands for.
 const (
-	ReasonSign                   = "sign"                     // ENOTFOUND: SignatureNotFound (404); with Param RelatedSignName, SmsSignatureNotFound (404)
-	ReasonSignNameTaken          = "sign_name_taken"          // ECONFLICT: SignName.Exists
-	ReasonQualificationNotPassed = "qualification_not_passed" // EPRECONDITION: InvalidQualification (not passed, or its business license out of date)
-	ReasonThirdPartyMismatch     = "third_party_mismatch"     // EINVALID: ParameterMismatch.ThirdParty
-	ReasonSignNotInLetter        = "sign_not_in_letter"       // EINVALID: SmsSignNotAuthorized
-	ReasonLetterCodeMismatch     = "letter_code_mismatch"     // EINVALID: SmsAuthorizationLetterNotMatch
-	ReasonApplyScene             = "apply_scene"              // EINVALID: InvalidApplySceneContent (Missing: MissApplySceneContent)
-	ReasonSmsTemplate            = "sms_template"             // ENOTFOUND: TemplateNotFound (404)
-	ReasonRelatedSignNotPassed   = "related_sign_not_passed"  // EPRECONDITION: AssocSignUnapproved
-	ReasonTemplateContent        = "template_content"         // EINVALID: InvalidTemplateContent.Format
-	ReasonTemplateVariables      = "template_variables"       // EINVALID: TemplateVarLimitExceeded, TemplateParameterCountIllegal
-	ReasonTemplateRule           = "template_rule"            // EINVALID: InvalidTemplateRule (not JSON: ReasonMalformed, InvalidTemplateRule.Format)
+	ReasonSign                   Reason = "sign"                     // ENOTFOUND: SignatureNotFound (404); with Param RelatedSignName, SmsSignatureNotFound (404)
+	ReasonSignNameTaken          Reason = "sign_name_taken"          // ECONFLICT: SignName.Exists
+	ReasonQualificationNotPassed Reason = "qualification_not_passed" // EPRECONDITION: InvalidQualification (not passed, or its business license out of date)
+	ReasonThirdPartyMismatch     Reason = "third_party_mismatch"     // EINVALID: ParameterMismatch.ThirdParty
+	ReasonSignNotInLetter        Reason = "sign_not_in_letter"       // EINVALID: SmsSignNotAuthorized
+	ReasonLetterCodeMismatch     Reason = "letter_code_mismatch"     // EINVALID: SmsAuthorizationLetterNotMatch
+	ReasonApplyScene             Reason = "apply_scene"              // EINVALID: InvalidApplySceneContent (Missing: MissApplySceneContent)
+	ReasonSmsTemplate            Reason = "sms_template"             // ENOTFOUND: TemplateNotFound (404)
+	ReasonRelatedSignNotPassed   Reason = "related_sign_not_passed"  // EPRECONDITION: AssocSignUnapproved
+	ReasonTemplateContent        Reason = "template_content"         // EINVALID: InvalidTemplateContent.Format
+	ReasonTemplateVariables      Reason = "template_variables"       // EINVALID: TemplateVarLimitExceeded, TemplateParameterCountIllegal
+	ReasonTemplateRule           Reason = "template_rule"            // EINVALID: InvalidTemplateRule (not JSON: ReasonMalformed, InvalidTemplateRule.Format)
 
 	// Sending (Dypnsapi SendSmsVerifyCode).
-	ReasonSignNotUsable     = "sign_not_usable"     // EPRECONDITION: isv.SMS_SIGNATURE_ILLEGAL
-	ReasonTemplateNotUsable = "template_not_usable" // EPRECONDITION: isv.SMS_TEMPLATE_ILLEGAL
+	ReasonSignNotUsable     Reason = "sign_not_usable"     // EPRECONDITION: isv.SMS_SIGNATURE_ILLEGAL
+	ReasonTemplateNotUsable Reason = "template_not_usable" // EPRECONDITION: isv.SMS_TEMPLATE_ILLEGAL
 )
 
 // SignService stores SMS signatures and templates, the sender names and texts an account files for an

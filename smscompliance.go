@@ -22,39 +22,39 @@ import (
 // Reasons of the SMS compliance validators and stores, each with the Dysmsapi code it stands for.
 const (
 	// CreateSmsAuthorizationLetter, and SignName of CreateSmsSign and UpdateSmsSign.
-	ReasonSignName              = "sign_name"               // SignNotMatchRegex (CreateSmsSign: InvalidSignName)
-	ReasonSignCount             = "sign_count"              // SignNumOverLimit
-	ReasonLetterName            = "letter_name"             // AuthorizationLetterNameNotMatchRegex
-	ReasonLetterNameLength      = "letter_name_length"      // AuthorizationLetterNameOverLimit
-	ReasonLetterNameTaken       = "letter_name_taken"       // AuthorizationLetterNameRepeat (ECONFLICT, from the store)
-	ReasonLetterDates           = "letter_dates"            // AuthorizationLetterDateNotMatchRegex
-	ReasonLetterDatesNotValid   = "letter_dates_not_valid"  // AuthorizationLetterDateNotValid
-	ReasonLetterFile            = "letter_file"             // AuthorizationOssFileNotUploadError (the caller asks the UploadService)
-	ReasonAuthorizer            = "authorizer"              // AuthorizationNotMatchRegex
-	ReasonAuthorizerLength      = "authorizer_length"       // AuthorizationOverLimit
-	ReasonProxyAuthorizer       = "proxy_authorizer"        // ProxyAuthorizationNotMatchRegex
-	ReasonProxyAuthorizerLength = "proxy_authorizer_length" // ProxyAuthorizationOverLimit
-	ReasonOrganizationCode      = "organization_code"       // OrganizationCodeOverLimit
+	ReasonSignName              Reason = "sign_name"               // SignNotMatchRegex (CreateSmsSign: InvalidSignName)
+	ReasonSignCount             Reason = "sign_count"              // SignNumOverLimit
+	ReasonLetterName            Reason = "letter_name"             // AuthorizationLetterNameNotMatchRegex
+	ReasonLetterNameLength      Reason = "letter_name_length"      // AuthorizationLetterNameOverLimit
+	ReasonLetterNameTaken       Reason = "letter_name_taken"       // AuthorizationLetterNameRepeat (ECONFLICT, from the store)
+	ReasonLetterDates           Reason = "letter_dates"            // AuthorizationLetterDateNotMatchRegex
+	ReasonLetterDatesNotValid   Reason = "letter_dates_not_valid"  // AuthorizationLetterDateNotValid
+	ReasonLetterFile            Reason = "letter_file"             // AuthorizationOssFileNotUploadError (the caller asks the UploadService)
+	ReasonAuthorizer            Reason = "authorizer"              // AuthorizationNotMatchRegex
+	ReasonAuthorizerLength      Reason = "authorizer_length"       // AuthorizationOverLimit
+	ReasonProxyAuthorizer       Reason = "proxy_authorizer"        // ProxyAuthorizationNotMatchRegex
+	ReasonProxyAuthorizerLength Reason = "proxy_authorizer_length" // ProxyAuthorizationOverLimit
+	ReasonOrganizationCode      Reason = "organization_code"       // OrganizationCodeOverLimit
 
 	// SubmitSmsQualification and UpdateSmsQualification. Alibaba's list of codes (spec 5.3) is partial:
 	// where it names no code for a rule, the comment says so and the table may fall back to its "invalid".
-	ReasonQualificationName        = "qualification_name"            // QualificationNameNotMatchRegex (also over 100 characters: no OverLimit code is listed)
-	ReasonQualificationNameTaken   = "qualification_name_taken"      // QualificationNameAlreadyExist (ECONFLICT, from the store)
-	ReasonCompanyName              = "company_name"                  // no code listed (symbols, pure digits or over 150 characters)
-	ReasonCompanyType              = "company_type"                  // CompanyTypeError
-	ReasonLicenseType              = "license_type"                  // BusinessLicenseTypeError
-	ReasonLicenseDates             = "license_dates"                 // BusinessLicenseDateNotMatchRegexError
-	ReasonLicenseDatesNotValid     = "license_dates_not_valid"       // BusinessLicenseDateNotValid
-	ReasonLegalPersonName          = "legal_person_name"             // no code listed (over 50 characters or unprintable)
-	ReasonLegalIDCardNo            = "legal_id_card_no"              // LegalIdCardNotMatchRegex
-	ReasonLegalIDCardType          = "legal_id_card_type"            // LegalPersonIdcardTypeError
-	ReasonLegalIDCardDates         = "legal_id_card_dates"           // LegalPersonIdcardEfftimeNotMatchRegexError
-	ReasonLegalIDCardDatesNotValid = "legal_id_card_dates_not_valid" // LegalDateNotValid
-	ReasonAdminName                = "admin_name"                    // no code listed (over 50 characters or unprintable)
-	ReasonAdminIDCardNo            = "admin_id_card_no"              // AdminIdcardNotMatchRegex
-	ReasonAdminIDCardType          = "admin_id_card_type"            // AdminIdcardTypeError
-	ReasonAdminIDCardDates         = "admin_id_card_dates"           // AdminIdcardExpdateNotMatchRegexError
-	ReasonAdminIDCardDatesNotValid = "admin_id_card_dates_not_valid" // AdminDateNotValid
+	ReasonQualificationName        Reason = "qualification_name"            // QualificationNameNotMatchRegex (also over 100 characters: no OverLimit code is listed)
+	ReasonQualificationNameTaken   Reason = "qualification_name_taken"      // QualificationNameAlreadyExist (ECONFLICT, from the store)
+	ReasonCompanyName              Reason = "company_name"                  // no code listed (symbols, pure digits or over 150 characters)
+	ReasonCompanyType              Reason = "company_type"                  // CompanyTypeError
+	ReasonLicenseType              Reason = "license_type"                  // BusinessLicenseTypeError
+	ReasonLicenseDates             Reason = "license_dates"                 // BusinessLicenseDateNotMatchRegexError
+	ReasonLicenseDatesNotValid     Reason = "license_dates_not_valid"       // BusinessLicenseDateNotValid
+	ReasonLegalPersonName          Reason = "legal_person_name"             // no code listed (over 50 characters or unprintable)
+	ReasonLegalIDCardNo            Reason = "legal_id_card_no"              // LegalIdCardNotMatchRegex
+	ReasonLegalIDCardType          Reason = "legal_id_card_type"            // LegalPersonIdcardTypeError
+	ReasonLegalIDCardDates         Reason = "legal_id_card_dates"           // LegalPersonIdcardEfftimeNotMatchRegexError
+	ReasonLegalIDCardDatesNotValid Reason = "legal_id_card_dates_not_valid" // LegalDateNotValid
+	ReasonAdminName                Reason = "admin_name"                    // no code listed (over 50 characters or unprintable)
+	ReasonAdminIDCardNo            Reason = "admin_id_card_no"              // AdminIdcardNotMatchRegex
+	ReasonAdminIDCardType          Reason = "admin_id_card_type"            // AdminIdcardTypeError
+	ReasonAdminIDCardDates         Reason = "admin_id_card_dates"           // AdminIdcardExpdateNotMatchRegexError
+	ReasonAdminIDCardDatesNotValid Reason = "admin_id_card_dates_not_valid" // AdminDateNotValid
 )
 
 // Bounds of the compliance fields, in characters (runes).

@@ -6,7 +6,7 @@ import (
 )
 
 // ReasonTemplate is ENOTFOUND's reason when an account has no template for a locale and kind.
-const ReasonTemplate = "template"
+const ReasonTemplate Reason = "template"
 
 // MessageTemplate is an account's own text for its verification messages in one locale and kind, in place
 // of the built-in one. It uses the placeholders {code} (required), {app} and {minutes}.

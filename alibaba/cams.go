@@ -12,19 +12,19 @@ import (
 // camsErrors is CAMS's table. The four documented codes (spec 3, all 400) come first; the rest are
 // numauth's own where CAMS documents none (docs/DECISIONS.md).
 var camsErrors = errorTable{
-	"unsubscribed":                             {http.StatusBadRequest, "Product.Unsubscript", "You have not subscribed to the specified product."},
-	"denied/" + numauth.ReasonImplicitDeny:     {http.StatusBadRequest, "Ram.PermissionDeny", "You are not authorized to perform the operation."},
-	"denied/" + numauth.ReasonExplicitDeny:     {http.StatusBadRequest, "Ram.PermissionDeny", "You are not authorized to perform the operation."},
-	"throttled":                                {http.StatusBadRequest, "System.LimitControl", "The system is under flow control."},
-	"not_found/" + numauth.ReasonCustSpace:     {http.StatusBadRequest, "Unknown.ResourceOwnerId", "The resource does not belong to the current user."},
-	"not_found/" + numauth.ReasonChatappNumber: {http.StatusBadRequest, "Unknown.ResourceOwnerId", "The resource does not belong to the current user."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                  {http.StatusBadRequest, "Product.Unsubscript", "You have not subscribed to the specified product."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonImplicitDeny}:    {http.StatusBadRequest, "Ram.PermissionDeny", "You are not authorized to perform the operation."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonExplicitDeny}:    {http.StatusBadRequest, "Ram.PermissionDeny", "You are not authorized to perform the operation."},
+	{Kind: numauth.ETHROTTLED}:                                     {http.StatusBadRequest, "System.LimitControl", "The system is under flow control."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonCustSpace}:     {http.StatusBadRequest, "Unknown.ResourceOwnerId", "The resource does not belong to the current user."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonChatappNumber}: {http.StatusBadRequest, "Unknown.ResourceOwnerId", "The resource does not belong to the current user."},
 
-	"suspended":                             {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"denied/" + numauth.ReasonCountryDenied: {http.StatusBadRequest, "Forbidden.PhoneNumber", "Sending codes to this number is not allowed for your account."},
-	"denied/" + numauth.ReasonPremiumRate:   {http.StatusBadRequest, "Forbidden.PhoneNumber", "Sending codes to this number is not allowed for your account."},
-	"invalid/" + numauth.ReasonVerifyCode:   {http.StatusBadRequest, "InvalidVerifyCode", "The verification code is invalid or has expired."},
-	"invalid/" + numauth.ReasonPhoneNumber:  {http.StatusBadRequest, "InvalidPhoneNumber", "The specified phone number is invalid."},
-	"unavailable":                           {http.StatusServiceUnavailable, "ServiceUnavailable", "The server is temporarily unavailable."},
+	{Kind: numauth.ESUSPENDED}:                                   {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonCountryDenied}: {http.StatusBadRequest, "Forbidden.PhoneNumber", "Sending codes to this number is not allowed for your account."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonPremiumRate}:   {http.StatusBadRequest, "Forbidden.PhoneNumber", "Sending codes to this number is not allowed for your account."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonVerifyCode}:   {http.StatusBadRequest, "InvalidVerifyCode", "The verification code is invalid or has expired."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:  {http.StatusBadRequest, "InvalidPhoneNumber", "The specified phone number is invalid."},
+	{Kind: numauth.EUNAVAILABLE}:                                 {http.StatusServiceUnavailable, "ServiceUnavailable", "The server is temporarily unavailable."},
 }
 
 // cams is the Chat App Message Service, 2020-06-06: registering business numbers for WhatsApp.

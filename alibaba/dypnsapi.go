@@ -12,22 +12,22 @@ import (
 
 // dypnsapiErrors is Dypnsapi's table (seed 000, spec 2.1).
 var dypnsapiErrors = errorTable{
-	"invalid/" + numauth.ReasonMissing:                {http.StatusBadRequest, "MissingParameter", "You must specify the parameter."},
-	"invalid/" + numauth.ReasonMalformed:              {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
-	"invalid/" + numauth.ReasonPhoneNumber:            {http.StatusBadRequest, "MobileNumberIllgeal", "The specified mobile phone number is invalid."},
-	"invalid/" + numauth.ReasonEndDate:                {http.StatusBadRequest, "IllegalParameter", "The specified endDate is invalid."},
-	"invalid":                                         {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
-	"not_found/" + numauth.ReasonScheme:               {http.StatusBadRequest, "DataNotFound", "The specified scheme does not exist."},
-	"not_found/" + numauth.ReasonAuthorization:        {http.StatusInternalServerError, "IdentityCertifyNotExist", "The identity verification record does not exist."},
-	"precondition/" + numauth.ReasonSchemeNotApproved: {http.StatusBadRequest, "SchemeNotPassed", "The scheme is not passed."},
-	"throttled":                            {http.StatusBadRequest, "Throttling.System", "The request was denied due to API flow control."},
-	"suspended":                            {http.StatusInternalServerError, "OutOfService", "The account is suspended."},
-	"unsubscribed":                         {http.StatusInternalServerError, "FunctionNotSubscribed", "You have not subscribed to the function."},
-	"denied/" + numauth.ReasonImplicitDeny: {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
-	"denied/" + numauth.ReasonExplicitDeny: {http.StatusForbidden, "UnauthorizedOperation", "Failed to verify your access permissions."},
-	"denied":                               {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
-	"unavailable":                          {http.StatusInternalServerError, "SystemError", "A system error occurred."},
-	"internal":                             {http.StatusInternalServerError, "InternalError", "An error occurred while processing your request."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing}:                {http.StatusBadRequest, "MissingParameter", "You must specify the parameter."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed}:              {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:            {http.StatusBadRequest, "MobileNumberIllgeal", "The specified mobile phone number is invalid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonEndDate}:                {http.StatusBadRequest, "IllegalParameter", "The specified endDate is invalid."},
+	{Kind: numauth.EINVALID}:                                               {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonScheme}:                {http.StatusBadRequest, "DataNotFound", "The specified scheme does not exist."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonAuthorization}:         {http.StatusInternalServerError, "IdentityCertifyNotExist", "The identity verification record does not exist."},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonSchemeNotApproved}: {http.StatusBadRequest, "SchemeNotPassed", "The scheme is not passed."},
+	{Kind: numauth.ETHROTTLED}:                                             {http.StatusBadRequest, "Throttling.System", "The request was denied due to API flow control."},
+	{Kind: numauth.ESUSPENDED}:                                             {http.StatusInternalServerError, "OutOfService", "The account is suspended."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                          {http.StatusInternalServerError, "FunctionNotSubscribed", "You have not subscribed to the function."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonImplicitDeny}:            {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonExplicitDeny}:            {http.StatusForbidden, "UnauthorizedOperation", "Failed to verify your access permissions."},
+	{Kind: numauth.EDENIED}:                                                {http.StatusForbidden, "Forbidden", "The user is not authorized to operate on the specified resource."},
+	{Kind: numauth.EUNAVAILABLE}:                                           {http.StatusInternalServerError, "SystemError", "A system error occurred."},
+	{Kind: numauth.EINTERNAL}:                                              {http.StatusInternalServerError, "InternalError", "An error occurred while processing your request."},
 }
 
 // dypnsapi is the Phone Number Verification Service, 2017-05-25.

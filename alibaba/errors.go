@@ -13,26 +13,11 @@ type wireError struct {
 	Message string
 }
 
-// errorTable maps "kind/reason/param", "kind/reason" or, as a fallback, "kind" to its wire form, the most
-// specific first: some APIs spell one rule per parameter (CompanyNameNullError, AdminNameNullError). Each
-// product has one; the gateway has one for what Alibaba's POP gateway answers before a product sees the
-// request.
-type errorTable map[string]wireError
-
-func (t errorTable) lookup(e *numauth.Error) (wireError, bool) {
-	if e.Reason != "" {
-		if e.Param != "" {
-			if w, ok := t[string(e.Kind)+"/"+e.Reason+"/"+e.Param]; ok {
-				return w, true
-			}
-		}
-		if w, ok := t[string(e.Kind)+"/"+e.Reason]; ok {
-			return w, true
-		}
-	}
-	w, ok := t[string(e.Kind)]
-	return w, ok
-}
+// errorTable maps kind/reason/param, kind/reason or, as a fallback, kind to its wire form, the most
+// specific first (numauth.ErrorTable.Lookup): some APIs spell one rule per parameter (CompanyNameNullError,
+// AdminNameNullError). Each product has one; the gateway has one for what Alibaba's POP gateway answers
+// before a product sees the request. TestErrorTables checks every table's keys.
+type errorTable = numauth.ErrorTable[wireError]
 
 const (
 	signatureMismatchMessage  = "Specified signature is not matched with our calculation. server string to sign is:"
@@ -43,26 +28,26 @@ const (
 // that no product table overrides. Missing and malformed system parameters are spelled per parameter
 // (MissingSignatureNonce, InvalidSignatureVersion) by gatewayError.
 var gatewayErrors = errorTable{
-	"unauthenticated/" + numauth.ReasonAccessKeyNotFound:   {http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found."},
-	"unauthenticated/" + numauth.ReasonAccessKeyDisabled:   {http.StatusBadRequest, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."},
-	"unauthenticated/" + numauth.ReasonSignatureMismatch:   {http.StatusBadRequest, "SignatureDoesNotMatch", signatureMismatchMessage},
-	"unauthenticated/" + numauth.ReasonSignatureIncomplete: {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
-	"unauthenticated/" + numauth.ReasonContentSHA256:       {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
-	"unauthenticated/" + numauth.ReasonSignatureMethod:     {http.StatusBadRequest, "InvalidSignatureMethod", "Specified signature method is not valid."},
-	"unauthenticated/" + numauth.ReasonTimestampExpired:    {http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."},
-	"unauthenticated/" + numauth.ReasonTimestampFormat:     {http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."},
-	"unauthenticated/" + numauth.ReasonNonceUsed:           {http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already."},
-	"unauthenticated":                          {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
-	"route/" + numauth.ReasonUnknownAction:     {http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."},
-	"route/" + numauth.ReasonUnknownVersion:    {http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid."},
-	"route/" + numauth.ReasonUnknownProduct:    {http.StatusNotFound, "InvalidProduct.NotFound", "Cannot find product according to your specified domain."},
-	"invalid/" + numauth.ReasonFormat:          {http.StatusBadRequest, "InvalidParameter.Format", "Specified parameter format is not valid."},
-	"invalid/" + numauth.ReasonHTTPMethod:      {http.StatusBadRequest, "UnsupportedHTTPMethod", "Specified HTTP method is not supported."},
-	"invalid/" + numauth.ReasonRequestTooLarge: {http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."},
-	"invalid":     {http.StatusBadRequest, "InvalidParameter", "Specified parameter is not valid."},
-	"throttled":   {http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."},
-	"unavailable": {http.StatusServiceUnavailable, "ServiceUnavailable", "The server is temporarily unavailable."},
-	"internal":    {http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error, exception or failure."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonAccessKeyNotFound}:   {http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonAccessKeyDisabled}:   {http.StatusBadRequest, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureMismatch}:   {http.StatusBadRequest, "SignatureDoesNotMatch", signatureMismatchMessage},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureIncomplete}: {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonContentSHA256}:       {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureMethod}:     {http.StatusBadRequest, "InvalidSignatureMethod", "Specified signature method is not valid."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampExpired}:    {http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampFormat}:     {http.StatusBadRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonNonceUsed}:           {http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already."},
+	{Kind: numauth.EUNAUTHENTICATED}:                                            {http.StatusBadRequest, "IncompleteSignature", incompleteSignatureMessge},
+	{Kind: numauth.EROUTE, Reason: numauth.ReasonUnknownAction}:                 {http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."},
+	{Kind: numauth.EROUTE, Reason: numauth.ReasonUnknownVersion}:                {http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid."},
+	{Kind: numauth.EROUTE, Reason: numauth.ReasonUnknownProduct}:                {http.StatusNotFound, "InvalidProduct.NotFound", "Cannot find product according to your specified domain."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonFormat}:                      {http.StatusBadRequest, "InvalidParameter.Format", "Specified parameter format is not valid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod}:                  {http.StatusBadRequest, "UnsupportedHTTPMethod", "Specified HTTP method is not supported."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge}:             {http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is too large."},
+	{Kind: numauth.EINVALID}:     {http.StatusBadRequest, "InvalidParameter", "Specified parameter is not valid."},
+	{Kind: numauth.ETHROTTLED}:   {http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."},
+	{Kind: numauth.EUNAVAILABLE}: {http.StatusServiceUnavailable, "ServiceUnavailable", "The server is temporarily unavailable."},
+	{Kind: numauth.EINTERNAL}:    {http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error, exception or failure."},
 }
 
 // gatewayError renders an error raised before any product handled the request.
@@ -74,9 +59,9 @@ func gatewayError(e *numauth.Error) wireError {
 		e.Kind == numauth.EUNAUTHENTICATED && e.Reason == numauth.ReasonSignatureMethod && e.Param == "SignatureVersion":
 		return wireError{http.StatusBadRequest, "Invalid" + e.Param, "Specified parameter " + e.Param + " is not valid."}
 	}
-	w, ok := gatewayErrors.lookup(e)
+	w, ok := gatewayErrors.Lookup(e)
 	if !ok {
-		return gatewayErrors["internal"]
+		return gatewayErrors[numauth.ErrorKey{Kind: numauth.EINTERNAL}]
 	}
 	if w.Code == "SignatureDoesNotMatch" || w.Code == "IncompleteSignature" {
 		w.Message += e.Detail
@@ -87,7 +72,7 @@ func gatewayError(e *numauth.Error) wireError {
 // productError renders an error raised once the request reached a product: the product's own table
 // first, the gateway's for the rest.
 func productError(p *product, e *numauth.Error) wireError {
-	if w, ok := p.errors.lookup(e); ok {
+	if w, ok := p.errors.Lookup(e); ok {
 		return w
 	}
 	return gatewayError(e)
@@ -96,7 +81,7 @@ func productError(p *product, e *numauth.Error) wireError {
 // actionError renders an error of one action: the action's table, where it has one (some actions answer
 // business failures differently from the rest of their product), then the product's.
 func actionError(a *action, e *numauth.Error) wireError {
-	if w, ok := a.errors.lookup(e); ok {
+	if w, ok := a.errors.Lookup(e); ok {
 		return w
 	}
 	return productError(a.product, e)

@@ -36,30 +36,30 @@ import (
 // createVerifySchemeErrors are CreateVerifyScheme's documented codes (spec 2.2), admission refusals
 // included.
 var createVerifySchemeErrors = errorTable{
-	"conflict/" + numauth.ReasonBundleID:        {http.StatusBadRequest, "BundleIdConflict", "The specified bundleId already exists."},
-	"conflict/" + numauth.ReasonPackSign:        {http.StatusBadRequest, "PackageSignedConflict", "The specified package signed already exists."},
-	"precondition/" + numauth.ReasonSchemeLimit: {http.StatusBadRequest, "SchemeNumberOverLimit", "The maximum number of scheme is exceeded."},
-	"suspended":    {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"unsubscribed": {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
-	"denied":       {http.StatusBadRequest, "RamPermissionDeny", "The user is not authorized to operate on the specified resource."},
+	{Kind: numauth.ECONFLICT, Reason: numauth.ReasonBundleID}:        {http.StatusBadRequest, "BundleIdConflict", "The specified bundleId already exists."},
+	{Kind: numauth.ECONFLICT, Reason: numauth.ReasonPackSign}:        {http.StatusBadRequest, "PackageSignedConflict", "The specified package signed already exists."},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonSchemeLimit}: {http.StatusBadRequest, "SchemeNumberOverLimit", "The maximum number of scheme is exceeded."},
+	{Kind: numauth.ESUSPENDED}:                                       {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                    {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
+	{Kind: numauth.EDENIED}:                                          {http.StatusBadRequest, "RamPermissionDeny", "The user is not authorized to operate on the specified resource."},
 }
 
 // describeVerifySchemeErrors are DescribeVerifyScheme's documented codes: an unknown scheme is
 // SceneQueryFail.
 var describeVerifySchemeErrors = errorTable{
-	"not_found/" + numauth.ReasonVerifyScheme: {http.StatusBadRequest, "SceneQueryFail", "The specified scene does not exist."},
-	"suspended":    {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"unsubscribed": {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
-	"denied":       {http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonVerifyScheme}: {http.StatusBadRequest, "SceneQueryFail", "The specified scene does not exist."},
+	{Kind: numauth.ESUSPENDED}:                                    {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                 {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
+	{Kind: numauth.EDENIED}:                                       {http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation."},
 }
 
 // deleteVerifySchemeErrors are DeleteVerifyScheme's: its list has no not-found code, so an unknown scheme
 // is InvalidParameters.
 var deleteVerifySchemeErrors = errorTable{
-	"not_found/" + numauth.ReasonVerifyScheme: {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
-	"suspended":    {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"unsubscribed": {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
-	"denied":       {http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonVerifyScheme}: {http.StatusBadRequest, "InvalidParameters", "The specified parameter is not valid."},
+	{Kind: numauth.ESUSPENDED}:                                    {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                 {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
+	{Kind: numauth.EDENIED}:                                       {http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation."},
 }
 
 // appVerifyErrors are the outcomes of GetMobile and VerifyMobile that are answers rather than faults:
@@ -69,12 +69,12 @@ var deleteVerifySchemeErrors = errorTable{
 // Dypnsapi's "try again later" (VerifyMobile answers VerifyResult UNKNOWN instead). The messages are
 // numauth's.
 var appVerifyErrors = errorTable{
-	"invalid/" + numauth.ReasonToken:              {http.StatusOK, "isv.TOKEN_INVALID", "token无效或已过期"},
-	"invalid/" + numauth.ReasonPhoneNumber:        {http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"},
-	"not_found/" + numauth.ReasonVerifyScheme:     {http.StatusOK, "isv.VERIFY_SCHEME_NOT_EXIST", "认证方案不存在"},
-	"insufficient/" + numauth.ReasonBalance:       {http.StatusOK, "isv.OUT_OF_SERVICE", "业务停机"},
-	"unavailable/" + numauth.ReasonCarrierTimeout: {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
-	"unavailable/" + numauth.ReasonCarrierError:   {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonToken}:              {http.StatusOK, "isv.TOKEN_INVALID", "token无效或已过期"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:        {http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonVerifyScheme}:      {http.StatusOK, "isv.VERIFY_SCHEME_NOT_EXIST", "认证方案不存在"},
+	{Kind: numauth.EINSUFFICIENT, Reason: numauth.ReasonBalance}:       {http.StatusOK, "isv.OUT_OF_SERVICE", "业务停机"},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierTimeout}: {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierError}:   {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
 }
 
 // h5VerifyErrors are the codes VerifyPhoneWithToken documents (spec 2.3), for the three H5 actions: a bad,
@@ -83,14 +83,14 @@ var appVerifyErrors = errorTable{
 // InvalidAccountStatus, as for an account suspended for arrears. VerifySchemeNotExist keeps Alibaba's
 // message, wrong as it reads.
 var h5VerifyErrors = errorTable{
-	"invalid/" + numauth.ReasonToken:              {http.StatusBadRequest, "InvalidToken", "The token is invalid."},
-	"not_found/" + numauth.ReasonVerifyScheme:     {http.StatusBadRequest, "VerifySchemeNotExist", "The specified verify scheme already exists."},
-	"unavailable/" + numauth.ReasonCarrierTimeout: {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
-	"unavailable/" + numauth.ReasonCarrierError:   {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
-	"insufficient/" + numauth.ReasonBalance:       {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"suspended":                                   {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
-	"unsubscribed":                                {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
-	"denied":                                      {http.StatusBadRequest, "RamPermissionDeny", "The user is not authorized to operate on the specified resource."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonToken}:              {http.StatusBadRequest, "InvalidToken", "The token is invalid."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonVerifyScheme}:      {http.StatusBadRequest, "VerifySchemeNotExist", "The specified verify scheme already exists."},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierTimeout}: {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierError}:   {http.StatusBadRequest, "UnknowError", unknowErrorMessage},
+	{Kind: numauth.EINSUFFICIENT, Reason: numauth.ReasonBalance}:       {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.ESUSPENDED}:                                         {http.StatusBadRequest, "InvalidAccountStatus", "Your account has been suspended."},
+	{Kind: numauth.EUNSUBSCRIBED}:                                      {http.StatusBadRequest, "Unsupported.Account", "Your account has not activated the product."},
+	{Kind: numauth.EDENIED}:                                            {http.StatusBadRequest, "RamPermissionDeny", "The user is not authorized to operate on the specified resource."},
 }
 
 const unknowErrorMessage = "The requested service is not available now, please try again later."

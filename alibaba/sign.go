@@ -32,43 +32,43 @@ import (
 // signErrors are the signature actions' codes, before the product's table (CreateSmsSign's metadata; the
 // letter codes of the newer list, whose status is unconfirmed, are 400 like the rest).
 var signErrors = errorTable{
-	"suspended":                                            {http.StatusBadRequest, "ForbiddenAction", "Access to the account is denied. Please contact the administrator."},
-	"invalid/missing/SignName":                             {http.StatusBadRequest, "MissingSignName", "The signature name cannot be empty."},
-	"invalid/" + numauth.ReasonSignName:                    {http.StatusBadRequest, "InvalidSignName", "The signature cannot contain spaces, special symbols, or all numbers."},
-	"conflict/" + numauth.ReasonSignNameTaken:              {http.StatusBadRequest, "SignName.Exists", "Sorry, this signature already exists and cannot be applied for again."},
-	"precondition/" + numauth.ReasonQualificationNotPassed: {http.StatusBadRequest, "InvalidQualification", "The qualification should be approved."},
-	"not_found/" + numauth.ReasonQualification:             {http.StatusNotFound, "QualificationNotFound", "Qualification does not exist."},
-	"invalid/" + numauth.ReasonThirdPartyMismatch:          {http.StatusBadRequest, "ParameterMismatch.ThirdParty", "The type of signature, whether for personal use or for a third party, should be consistent with the qualifications."},
-	"not_found/" + numauth.ReasonLetter:                    {http.StatusBadRequest, "SmsAuthorizationLetterNotExist", "Authorization does not belong to the customer."},
-	"invalid/" + numauth.ReasonSignNotInLetter:             {http.StatusBadRequest, "SmsSignNotAuthorized", "the signature is not in the sign scope of the authorization letter."},
-	"invalid/" + numauth.ReasonLetterCodeMismatch:          {http.StatusBadRequest, "SmsAuthorizationLetterNotMatch", "Please bind the available authorization letter whose the social credit code is same to the the social credit code of qualification."},
-	"invalid/" + numauth.ReasonApplyScene:                  {http.StatusBadRequest, "InvalidApplySceneContent", "For certain signature sources, the applySceneContent should be an HTTP or HTTPS link."},
-	"invalid/missing/ApplySceneContent":                    {http.StatusBadRequest, "MissApplySceneContent", "In some signature sources, the applySceneContent is required."},
-	"not_found/" + numauth.ReasonSign:                      {http.StatusNotFound, "SignatureNotFound", "The signature does not exist."},
+	{Kind: numauth.ESUSPENDED}: {http.StatusBadRequest, "ForbiddenAction", "Access to the account is denied. Please contact the administrator."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "SignName"}:          {http.StatusBadRequest, "MissingSignName", "The signature name cannot be empty."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonSignName}:                            {http.StatusBadRequest, "InvalidSignName", "The signature cannot contain spaces, special symbols, or all numbers."},
+	{Kind: numauth.ECONFLICT, Reason: numauth.ReasonSignNameTaken}:                      {http.StatusBadRequest, "SignName.Exists", "Sorry, this signature already exists and cannot be applied for again."},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonQualificationNotPassed}:         {http.StatusBadRequest, "InvalidQualification", "The qualification should be approved."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonQualification}:                      {http.StatusNotFound, "QualificationNotFound", "Qualification does not exist."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonThirdPartyMismatch}:                  {http.StatusBadRequest, "ParameterMismatch.ThirdParty", "The type of signature, whether for personal use or for a third party, should be consistent with the qualifications."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonLetter}:                             {http.StatusBadRequest, "SmsAuthorizationLetterNotExist", "Authorization does not belong to the customer."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonSignNotInLetter}:                     {http.StatusBadRequest, "SmsSignNotAuthorized", "the signature is not in the sign scope of the authorization letter."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonLetterCodeMismatch}:                  {http.StatusBadRequest, "SmsAuthorizationLetterNotMatch", "Please bind the available authorization letter whose the social credit code is same to the the social credit code of qualification."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonApplyScene}:                          {http.StatusBadRequest, "InvalidApplySceneContent", "For certain signature sources, the applySceneContent should be an HTTP or HTTPS link."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "ApplySceneContent"}: {http.StatusBadRequest, "MissApplySceneContent", "In some signature sources, the applySceneContent is required."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonSign}:                               {http.StatusNotFound, "SignatureNotFound", "The signature does not exist."},
 }
 
 // templateErrors are the template actions' codes (CreateSmsTemplate's and GetSmsTemplate's metadata; the
 // 404 of MissingTemplateName is Alibaba's).
 var templateErrors = errorTable{
-	"suspended":                                              {http.StatusBadRequest, "ForbiddenAction", "Access to the account is denied. Please contact the administrator."},
-	"invalid/missing/TemplateName":                           {http.StatusNotFound, "MissingTemplateName", "The template  name cannot be empty."},
-	"not_found/" + numauth.ReasonSmsTemplate:                 {http.StatusNotFound, "TemplateNotFound", "The template does not exist."},
-	"not_found/" + numauth.ReasonSign + "/RelatedSignName":   {http.StatusNotFound, "SmsSignatureNotFound", "The associated SMS signature does not exist."},
-	"precondition/" + numauth.ReasonRelatedSignNotPassed:     {http.StatusBadRequest, "AssocSignUnapproved", "Associated signature must be approved."},
-	"invalid/" + numauth.ReasonTemplateContent:               {http.StatusBadRequest, "InvalidTemplateContent.Format", "Invalid template content format."},
-	"invalid/" + numauth.ReasonTemplateVariables:             {http.StatusBadRequest, "TemplateVarLimitExceeded", "The verification code template only supports one variable."},
-	"invalid/" + numauth.ReasonTemplateRule:                  {http.StatusBadRequest, "InvalidTemplateRule", "The template variable format is non-standard. Please refer to the variable format specifications in the help documentation."},
-	"invalid/malformed/TemplateRule":                         {http.StatusBadRequest, "InvalidTemplateRule.Format", "The parameter TemplateRule format must be JSON."},
-	"invalid/malformed/MoreData":                             {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
-	"invalid/" + numauth.ReasonFileType + "/MoreData":        {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
-	"invalid/" + numauth.ReasonFileNotUploaded + "/MoreData": {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
+	{Kind: numauth.ESUSPENDED}: {http.StatusBadRequest, "ForbiddenAction", "Access to the account is denied. Please contact the administrator."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "TemplateName"}:     {http.StatusNotFound, "MissingTemplateName", "The template  name cannot be empty."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonSmsTemplate}:                       {http.StatusNotFound, "TemplateNotFound", "The template does not exist."},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonSign, Param: "RelatedSignName"}:    {http.StatusNotFound, "SmsSignatureNotFound", "The associated SMS signature does not exist."},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonRelatedSignNotPassed}:          {http.StatusBadRequest, "AssocSignUnapproved", "Associated signature must be approved."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonTemplateContent}:                    {http.StatusBadRequest, "InvalidTemplateContent.Format", "Invalid template content format."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonTemplateVariables}:                  {http.StatusBadRequest, "TemplateVarLimitExceeded", "The verification code template only supports one variable."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonTemplateRule}:                       {http.StatusBadRequest, "InvalidTemplateRule", "The template variable format is non-standard. Please refer to the variable format specifications in the help documentation."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "TemplateRule"}:   {http.StatusBadRequest, "InvalidTemplateRule.Format", "The parameter TemplateRule format must be JSON."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "MoreData"}:       {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonFileType, Param: "MoreData"}:        {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonFileNotUploaded, Param: "MoreData"}: {http.StatusBadRequest, "InvalidMoreData", "Specified parameter MoreData is not valid."},
 }
 
 // legacyTemplateErrors are AddSmsTemplate's, ModifySmsTemplate's and QuerySmsTemplate's: the same, but for
 // the code of a verification template with other than one variable.
 var legacyTemplateErrors = func() errorTable {
 	t := maps.Clone(templateErrors)
-	t["invalid/"+numauth.ReasonTemplateVariables] = wireError{http.StatusBadRequest, "TemplateParameterCountIllegal", "The verification code template only supports 1 verification code as a variable"}
+	t[numauth.ErrorKey{Kind: numauth.EINVALID, Reason: numauth.ReasonTemplateVariables}] = wireError{http.StatusBadRequest, "TemplateParameterCountIllegal", "The verification code template only supports 1 verification code as a variable"}
 	return t
 }()
 

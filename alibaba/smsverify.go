@@ -20,21 +20,21 @@ import (
 // its "Permits" messages are Alibaba's own). Missing parameters and the gateway's refusals keep their
 // HTTP statuses.
 var smsVerifyErrors = errorTable{
-	"throttled/" + numauth.ReasonCodeInterval:    {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"},
-	"throttled/" + numauth.ReasonCodeHourly:      {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5"},
-	"throttled/" + numauth.ReasonCodeDaily:       {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"},
-	"throttled/" + numauth.ReasonNumberDaily:     {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"},
-	"throttled/" + numauth.ReasonAccountVelocity: {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发账号级流控"},
-	"throttled/" + numauth.ReasonPrefixVelocity:  {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发号段级流控"},
-	"invalid/" + numauth.ReasonPhoneNumber:       {http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"},
-	"invalid/" + numauth.ReasonMalformed:         {http.StatusOK, "isv.INVALID_PARAMETERS", "参数异常"},
-	"denied/" + numauth.ReasonCountryDenied:      {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
-	"denied/" + numauth.ReasonPremiumRate:        {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonCodeInterval}:    {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonCodeHourly}:      {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonCodeDaily}:       {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonNumberDaily}:     {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonAccountVelocity}: {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发账号级流控"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonPrefixVelocity}:  {http.StatusOK, "isv.BUSINESS_LIMIT_CONTROL", "触发号段级流控"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:       {http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed}:         {http.StatusOK, "isv.INVALID_PARAMETERS", "参数异常"},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonCountryDenied}:      {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
+	{Kind: numauth.EDENIED, Reason: numauth.ReasonPremiumRate}:        {http.StatusOK, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"},
 
 	// A SignName or TemplateCode the account may not send with (sign.go's SendRights), in the words of
 	// Alibaba's SendSms answer.
-	"precondition/" + numauth.ReasonSignNotUsable:     {http.StatusOK, "isv.SMS_SIGNATURE_ILLEGAL", "签名不合法(不存在或被拉黑)"},
-	"precondition/" + numauth.ReasonTemplateNotUsable: {http.StatusOK, "isv.SMS_TEMPLATE_ILLEGAL", "模板不合法(不存在或被拉黑)"},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonSignNotUsable}:     {http.StatusOK, "isv.SMS_SIGNATURE_ILLEGAL", "签名不合法(不存在或被拉黑)"},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonTemplateNotUsable}: {http.StatusOK, "isv.SMS_TEMPLATE_ILLEGAL", "模板不合法(不存在或被拉黑)"},
 }
 
 // defaultSchemeName is the scheme SendSmsVerifyCode and CheckSmsVerifyCode use when none is named.

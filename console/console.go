@@ -153,36 +153,33 @@ type problem struct {
 	text   string
 }
 
-// problems maps "kind/reason" (or, as a fallback, "kind") to its problem: the pages' one error table.
-var problems = map[string]problem{
-	"invalid/" + numauth.ReasonAuthorization:             {http.StatusNotFound, "title_link", "link_invalid"},
-	"not_found/" + numauth.ReasonAuthorization:           {http.StatusNotFound, "title_link", "link_invalid"},
-	"not_found/" + numauth.ReasonScheme:                  {http.StatusNotFound, "title_link", "link_invalid"},
-	"precondition/" + numauth.ReasonAuthorizationExpired: {http.StatusGone, "title_expired", "link_expired"},
-	"conflict/" + numauth.ReasonAuthorizationDecided:     {http.StatusConflict, "title_error", "already_decided"},
-	"precondition/" + numauth.ReasonAuthorizationDecided: {http.StatusConflict, "title_error", "revoke_gone"},
-	"invalid/" + numauth.ReasonVerifyCode:                {http.StatusBadRequest, "title_error", "code_wrong"},
-	"invalid/" + reasonNoCode:                            {http.StatusBadRequest, "title_error", "code_missing"},
-	"invalid/" + numauth.ReasonPhoneNumber:               {http.StatusBadRequest, "title_error", "phone_invalid"},
-	"throttled/" + numauth.ReasonCodeAttempts:            {http.StatusTooManyRequests, "title_error", "code_cancelled"},
-	"throttled":                        {http.StatusTooManyRequests, "title_error", "wait"},
-	"denied/" + reasonForgery:          {http.StatusForbidden, "title_forbidden", "forbidden"},
-	"denied":                           {http.StatusForbidden, "title_error", "send_denied"},
-	"unauthenticated/" + reasonSession: {http.StatusForbidden, "title_error", "session_expired"},
-	"invalid":                          {http.StatusBadRequest, "title_error", "bad_request"},
-	"not_found":                        {http.StatusNotFound, "title_error", "not_found"},
-	"internal":                         {http.StatusInternalServerError, "title_error", "internal"},
+// problems maps kind/reason (or, as a fallback, kind) to its problem: the pages' one error table.
+var problems = numauth.ErrorTable[problem]{
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonAuthorization}:             {http.StatusNotFound, "title_link", "link_invalid"},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonAuthorization}:            {http.StatusNotFound, "title_link", "link_invalid"},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonScheme}:                   {http.StatusNotFound, "title_link", "link_invalid"},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonAuthorizationExpired}: {http.StatusGone, "title_expired", "link_expired"},
+	{Kind: numauth.ECONFLICT, Reason: numauth.ReasonAuthorizationDecided}:     {http.StatusConflict, "title_error", "already_decided"},
+	{Kind: numauth.EPRECONDITION, Reason: numauth.ReasonAuthorizationDecided}: {http.StatusConflict, "title_error", "revoke_gone"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonVerifyCode}:                {http.StatusBadRequest, "title_error", "code_wrong"},
+	{Kind: numauth.EINVALID, Reason: reasonNoCode}:                            {http.StatusBadRequest, "title_error", "code_missing"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:               {http.StatusBadRequest, "title_error", "phone_invalid"},
+	{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonCodeAttempts}:            {http.StatusTooManyRequests, "title_error", "code_cancelled"},
+	{Kind: numauth.ETHROTTLED}:                                                {http.StatusTooManyRequests, "title_error", "wait"},
+	{Kind: numauth.EDENIED, Reason: reasonForgery}:                            {http.StatusForbidden, "title_forbidden", "forbidden"},
+	{Kind: numauth.EDENIED}:                                                   {http.StatusForbidden, "title_error", "send_denied"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: reasonSession}:                   {http.StatusForbidden, "title_error", "session_expired"},
+	{Kind: numauth.EINVALID}:                                                  {http.StatusBadRequest, "title_error", "bad_request"},
+	{Kind: numauth.ENOTFOUND}:                                                 {http.StatusNotFound, "title_error", "not_found"},
+	{Kind: numauth.EINTERNAL}:                                                 {http.StatusInternalServerError, "title_error", "internal"},
 }
 
 func problemOf(err error) problem {
 	e := numauth.AsError(err)
-	if p, ok := problems[string(e.Kind)+"/"+e.Reason]; ok {
+	if p, ok := problems.Lookup(e); ok {
 		return p
 	}
-	if p, ok := problems[string(e.Kind)]; ok {
-		return p
-	}
-	return problems["internal"]
+	return problems[numauth.ErrorKey{Kind: numauth.EINTERNAL}]
 }
 
 // noticeOf is the text a form shows for err.

@@ -161,7 +161,7 @@ func (e *env) status(id string) numauth.AuthorizationStatus {
 
 func (e *env) messages(phone string) []*numauth.Message {
 	e.t.Helper()
-	ms, err := e.outbox.FindMessages(context.Background(), numauth.MessageFilter{Phone: phone})
+	ms, err := e.outbox.FindMessages(context.Background(), numauth.MessageFilter{AllAccounts: true, Phone: phone})
 	if err != nil {
 		e.t.Fatal(err)
 	}

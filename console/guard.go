@@ -27,9 +27,9 @@ const SessionTTL = 15 * time.Minute
 
 // Reasons of the errors this package makes itself.
 const (
-	reasonForgery = "forgery" // EDENIED: a POST without a valid CSRF token, or from another origin
-	reasonSession = "session" // EUNAUTHENTICATED: no valid withdrawal session
-	reasonNoCode  = "no_code" // EINVALID: a code form sent without a code
+	reasonForgery numauth.Reason = "forgery" // EDENIED: a POST without a valid CSRF token, or from another origin
+	reasonSession numauth.Reason = "session" // EUNAUTHENTICATED: no valid withdrawal session
+	reasonNoCode  numauth.Reason = "no_code" // EINVALID: a code form sent without a code
 )
 
 // deriveKey returns a key for one purpose, so that the CSRF and session MACs can never stand in for each

@@ -14,34 +14,32 @@ type wireError struct {
 	Message string
 }
 
-// errorTable maps "kind/reason/param", "kind/reason" or "kind" (tried in that order) to OSS's answer. An
-// error's public Detail, when it has one, replaces the message.
-var errorTable = map[string]wireError{
-	"unauthenticated/" + numauth.ReasonAccessKeyNotFound:   {http.StatusForbidden, "AccessDenied", "The OSS Access Key Id you provided does not exist in our records."},
-	"unauthenticated/" + numauth.ReasonSignatureMismatch:   {http.StatusForbidden, "AccessDenied", "The request signature we calculated does not match the signature you provided."},
-	"unauthenticated/" + numauth.ReasonSignatureIncomplete: {http.StatusForbidden, "AccessDenied", "The request must carry expires and signature."},
-	"unauthenticated/" + numauth.ReasonTimestampExpired:    {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy expired."},
-	"unauthenticated": {http.StatusForbidden, "AccessDenied", "AccessDenied"},
-	"denied":          {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy Condition failed."},
-	"invalid/" + numauth.ReasonMalformed + "/policy": {http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: the policy document is not valid."},
-	"invalid/" + numauth.ReasonRequestTooLarge:       {http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."},
-	"invalid":     {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
-	"not_found":   {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
-	"unavailable": {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
-	"internal":    {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
+// errorTable maps kind/reason/param, kind/reason or kind (tried in that order, numauth.ErrorTable.Lookup)
+// to OSS's answer. An error's public Detail, when it has one, replaces the message.
+var errorTable = numauth.ErrorTable[wireError]{
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonAccessKeyNotFound}:   {http.StatusForbidden, "AccessDenied", "The OSS Access Key Id you provided does not exist in our records."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureMismatch}:   {http.StatusForbidden, "AccessDenied", "The request signature we calculated does not match the signature you provided."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureIncomplete}: {http.StatusForbidden, "AccessDenied", "The request must carry expires and signature."},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampExpired}:    {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy expired."},
+	{Kind: numauth.EUNAUTHENTICATED}:                                            {http.StatusForbidden, "AccessDenied", "AccessDenied"},
+	{Kind: numauth.EDENIED}:                                                     {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy Condition failed."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "policy"}:  {http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: the policy document is not valid."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge}:             {http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."},
+	{Kind: numauth.EINVALID}:                                                    {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
+	{Kind: numauth.ENOTFOUND}:                                                   {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
+	{Kind: numauth.EUNAVAILABLE}:                                                {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
+	{Kind: numauth.EINTERNAL}:                                                   {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
 }
 
 func wireErrorOf(e *numauth.Error) wireError {
-	kind := string(e.Kind)
-	for _, k := range []string{kind + "/" + e.Reason + "/" + e.Param, kind + "/" + e.Reason, kind} {
-		if w, ok := errorTable[k]; ok {
-			if e.Detail != "" {
-				w.Message = e.Detail
-			}
-			return w
-		}
+	w, ok := errorTable.Lookup(e)
+	if !ok {
+		return errorTable[numauth.ErrorKey{Kind: numauth.EINTERNAL}]
 	}
-	return errorTable["internal"]
+	if e.Detail != "" {
+		w.Message = e.Detail
+	}
+	return w
 }
 
 type errorBody struct {

@@ -117,16 +117,19 @@ func (o *CallbackOutbox) RecordCallbackAttempt(ctx context.Context, worker strin
 	return storeError("record callback attempt", err)
 }
 
-// FindCallbacks lists events, newest first; see numauth.CallbackOutbox. Errors: EINVALID for a limit
-// outside 0 to 1000.
+// FindCallbacks lists events, newest first; see numauth.CallbackOutbox. Errors: those of
+// numauth.CheckAccountScope, EINVALID for a limit outside 0 to 1000.
 func (o *CallbackOutbox) FindCallbacks(ctx context.Context, f numauth.CallbackFilter) ([]*numauth.CallbackEvent, error) {
+	if err := numauth.CheckAccountScope(f.AccountID, f.AllAccounts); err != nil {
+		return nil, err
+	}
 	limit, err := findLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}
 	var where []string
 	var args []any
-	if f.AccountID != 0 {
+	if !f.AllAccounts {
 		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
 	}
 	if f.RequestID != "" {

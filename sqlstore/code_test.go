@@ -97,7 +97,7 @@ func TestSendGroupCommit(t *testing.T) {
 		if err := batch[1].err; err != context.Canceled {
 			t.Errorf("caller that left: got %v, want context.Canceled", err)
 		}
-		msgs, _ := NewOutbox(db).FindMessages(t.Context(), numauth.MessageFilter{Phone: "+8613900000002"})
+		msgs, _ := NewOutbox(db).FindMessages(t.Context(), numauth.MessageFilter{AllAccounts: true, Phone: "+8613900000002"})
 		if len(msgs) != 0 {
 			t.Errorf("outbox: got a message for the caller that left, want none")
 		}
@@ -196,7 +196,7 @@ func TestVoiceCodeIsSpelled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			msgs, err := NewOutbox(db).FindMessages(ctx, numauth.MessageFilter{Phone: sent.Phone})
+			msgs, err := NewOutbox(db).FindMessages(ctx, numauth.MessageFilter{AllAccounts: true, Phone: sent.Phone})
 			if err != nil || len(msgs) != 1 {
 				t.Fatalf("got %d messages, %v", len(msgs), err)
 			}

@@ -244,13 +244,16 @@ func scanAuthorizations(rows *sql.Rows) ([]*numauth.AuthorizationRequest, error)
 
 // FindAuthorizations lists requests; see numauth.AuthorizationService.
 func (s *AuthorizationService) FindAuthorizations(ctx context.Context, f numauth.AuthorizationFilter) ([]*numauth.AuthorizationRequest, error) {
+	if err := numauth.CheckAccountScope(f.AccountID, f.AllAccounts); err != nil {
+		return nil, err
+	}
 	limit, err := findLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}
 	var where []string
 	var args []any
-	if f.AccountID != 0 {
+	if !f.AllAccounts {
 		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
 	}
 	if f.SchemeID != 0 {

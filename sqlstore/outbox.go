@@ -211,9 +211,12 @@ func (w *recordWriter) commit(batch []*queuedRecord) {
 	}, func(q *queuedRecord, err error) { q.err = err }, func(q *queuedRecord) { close(q.done) })
 }
 
-// FindMessages lists messages, newest first; f.Limit is 100 when 0 and at most 1000. Errors: EINVALID for
-// a negative limit.
+// FindMessages lists messages, newest first; f.Limit is 100 when 0 and at most 1000. Errors: those of
+// numauth.CheckAccountScope, EINVALID for a negative limit.
 func (o *Outbox) FindMessages(ctx context.Context, f numauth.MessageFilter) ([]*numauth.Message, error) {
+	if err := numauth.CheckAccountScope(f.AccountID, f.AllAccounts); err != nil {
+		return nil, err
+	}
 	if f.Limit < 0 {
 		return nil, numauth.Malformed("Limit", "negative limit")
 	}
@@ -224,7 +227,7 @@ func (o *Outbox) FindMessages(ctx context.Context, f numauth.MessageFilter) ([]*
 	limit = min(limit, maxFindLimit)
 	var where []string
 	var args []any
-	if f.AccountID != 0 {
+	if !f.AllAccounts {
 		where, args = append(where, "account_id = ?"), append(args, f.AccountID)
 	}
 	if f.Phone != "" {

@@ -70,7 +70,7 @@ func (f *codeFixture) mustSetLimits(tb testing.TB, accountID int64, l numauth.Co
 // mustMessages lists the messages to a number, newest first.
 func (f *codeFixture) mustMessages(tb testing.TB, number string) []*numauth.Message {
 	tb.Helper()
-	ms, err := f.Outbox.FindMessages(context.Background(), numauth.MessageFilter{Phone: number})
+	ms, err := f.Outbox.FindMessages(context.Background(), numauth.MessageFilter{AllAccounts: true, Phone: number})
 	if err != nil {
 		tb.Fatalf("FindMessages(%s): %v", number, err)
 	}
@@ -1192,7 +1192,7 @@ func testFindMessages(t *testing.T, open opener) {
 		filter func(f *outboxFixture) numauth.MessageFilter
 		want   func(f *outboxFixture) []string
 	}{
-		{"AllNewestFirst", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{} },
+		{"AllNewestFirst", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{AllAccounts: true} },
 			func(f *outboxFixture) []string {
 				return []string{other.MessageID, f.sent[2].MessageID, f.sent[1].MessageID, f.sent[0].MessageID}
 			}},
@@ -1200,14 +1200,18 @@ func testFindMessages(t *testing.T, open opener) {
 			func(f *outboxFixture) []string {
 				return []string{f.sent[2].MessageID, f.sent[1].MessageID, f.sent[0].MessageID}
 			}},
-		{"ByPhone", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{Phone: number(0)} },
+		{"ByPhone", func(*outboxFixture) numauth.MessageFilter {
+			return numauth.MessageFilter{AllAccounts: true, Phone: number(0)}
+		},
 			func(f *outboxFixture) []string { return []string{other.MessageID, f.sent[0].MessageID} }},
 		{"ByAccountAndPhone", func(f *outboxFixture) numauth.MessageFilter {
 			return numauth.MessageFilter{AccountID: f.b.ID, Phone: number(0)}
 		}, func(*outboxFixture) []string { return []string{other.MessageID} }},
-		{"Limited", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{Limit: 2} },
+		{"Limited", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{AllAccounts: true, Limit: 2} },
 			func(f *outboxFixture) []string { return []string{other.MessageID, f.sent[2].MessageID} }},
-		{"NoMatch", func(*outboxFixture) numauth.MessageFilter { return numauth.MessageFilter{Phone: "+8613800000000"} },
+		{"NoMatch", func(*outboxFixture) numauth.MessageFilter {
+			return numauth.MessageFilter{AllAccounts: true, Phone: "+8613800000000"}
+		},
 			func(*outboxFixture) []string { return nil }},
 	}
 	for _, tt := range tests {
@@ -1222,8 +1226,20 @@ func testFindMessages(t *testing.T, open opener) {
 		})
 	}
 	t.Run("NegativeLimitIsInvalid", func(t *testing.T) {
-		_, err := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{Limit: -1})
+		_, err := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{AllAccounts: true, Limit: -1})
 		checkError(t, err, numauth.EINVALID, "")
+	})
+	// A tenant path that forgot its account must not list every tenant's messages.
+	t.Run("NoAccountIsRefused", func(t *testing.T) {
+		ms, err := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{Phone: number(0)})
+		checkError(t, err, numauth.EINTERNAL, "")
+		if len(ms) != 0 {
+			t.Errorf("got %d messages with the error", len(ms))
+		}
+	})
+	t.Run("AccountWithAllAccountsIsInvalid", func(t *testing.T) {
+		_, err := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{AccountID: f.a.ID, AllAccounts: true})
+		checkError(t, err, numauth.EINVALID, numauth.ReasonMalformed)
 	})
 }
 

@@ -74,7 +74,7 @@ func (f *consentFixture) mustStatus(t *testing.T, want numauth.AuthorizationStat
 // mustEvents checks the callback events of the fixture's request, oldest first, by type.
 func (f *consentFixture) mustEvents(t *testing.T, want ...string) []*numauth.CallbackEvent {
 	t.Helper()
-	events, err := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{RequestID: f.req.ID})
+	events, err := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{AllAccounts: true, RequestID: f.req.ID})
 	if err != nil {
 		t.Fatalf("FindCallbacks: %v", err)
 	}
@@ -234,7 +234,7 @@ func testDecideAuthorization(t *testing.T, open opener) {
 		if err != nil || len(changes) != 1 {
 			t.Errorf("changes %v, %v; want one", changes, err)
 		}
-		if events, _ := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{RequestID: f.req.ID}); len(events) != 1 {
+		if events, _ := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{AllAccounts: true, RequestID: f.req.ID}); len(events) != 1 {
 			t.Errorf("%d events, want 1", len(events))
 		}
 	})
@@ -387,7 +387,7 @@ func testFindAuthorizations(t *testing.T, open opener) {
 	}{
 		{"AccountNewestFirst", numauth.AuthorizationFilter{AccountID: f.a.ID}, []string{other.ID, newer.ID, f.req.ID}},
 		{"Phone", numauth.AuthorizationFilter{AccountID: f.a.ID, Phone: "+8613900000000"}, []string{newer.ID, f.req.ID}},
-		{"Status", numauth.AuthorizationFilter{Phone: "+8613900000000", Status: numauth.AuthorizationGranted}, []string{f.req.ID}},
+		{"Status", numauth.AuthorizationFilter{AllAccounts: true, Phone: "+8613900000000", Status: numauth.AuthorizationGranted}, []string{f.req.ID}},
 		{"Scheme", numauth.AuthorizationFilter{AccountID: f.a.ID, SchemeID: f.normal.ID}, []string{other.ID}},
 		{"Limit", numauth.AuthorizationFilter{AccountID: f.a.ID, Limit: 1}, []string{other.ID}},
 	}
@@ -403,8 +403,27 @@ func testFindAuthorizations(t *testing.T, open opener) {
 		})
 	}
 	t.Run("BadLimit", func(t *testing.T) {
-		_, err := f.Authorizations.FindAuthorizations(t.Context(), numauth.AuthorizationFilter{Limit: -1})
+		_, err := f.Authorizations.FindAuthorizations(t.Context(), numauth.AuthorizationFilter{AllAccounts: true, Limit: -1})
 		checkError(t, err, numauth.EINVALID, "")
+	})
+	// A tenant path that forgot its account must not list every tenant's requests or callbacks.
+	t.Run("NoAccountIsRefused", func(t *testing.T) {
+		rs, err := f.Authorizations.FindAuthorizations(t.Context(), numauth.AuthorizationFilter{Phone: "+8613900000000"})
+		checkError(t, err, numauth.EINTERNAL, "")
+		if len(rs) != 0 {
+			t.Errorf("got %d requests with the error", len(rs))
+		}
+		events, err := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{RequestID: f.req.ID})
+		checkError(t, err, numauth.EINTERNAL, "")
+		if len(events) != 0 {
+			t.Errorf("got %d callback events with the error", len(events))
+		}
+	})
+	t.Run("AccountWithAllAccountsIsInvalid", func(t *testing.T) {
+		_, err := f.Authorizations.FindAuthorizations(t.Context(), numauth.AuthorizationFilter{AccountID: f.a.ID, AllAccounts: true})
+		checkError(t, err, numauth.EINVALID, numauth.ReasonMalformed)
+		_, err = f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{AccountID: f.a.ID, AllAccounts: true})
+		checkError(t, err, numauth.EINVALID, numauth.ReasonMalformed)
 	})
 	t.Run("SchemeAuthorizationPrefersTheGrantInForce", func(t *testing.T) {
 		r, err := f.Authorizations.FindSchemeAuthorization(t.Context(), f.a.ID, f.hooked.ID, "+8613900000000")
@@ -538,7 +557,7 @@ func testCallbackOutbox(t *testing.T, open opener) {
 		if _, err := f.Authorizations.DecideAuthorization(t.Context(), numauth.AuthorizationDecision{RequestID: r.ID, Grant: true, Code: code}); err != nil {
 			t.Fatalf("DecideAuthorization: %v", err)
 		}
-		if events, _ := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{RequestID: r.ID}); len(events) != 0 {
+		if events, _ := f.Callbacks.FindCallbacks(t.Context(), numauth.CallbackFilter{AllAccounts: true, RequestID: r.ID}); len(events) != 0 {
 			t.Errorf("%d events for a scheme without a callback URL", len(events))
 		}
 	})

@@ -9,10 +9,10 @@ import (
 
 // Reasons of the refusals only these APIs make; the other reasons are numauth's.
 const (
-	reasonAppKey  = "appkey"   // EUNAUTHENTICATED: a 32-character signature that is not the appkey (plain-key mode, wrong key)
-	reasonAccount = "account"  // ESUSPENDED: the app's account is suspended
-	reasonIPAllow = "ip_allow" // EDENIED: the caller's address is not on the app's allow-list
-	reasonCarrier = "carrier"  // EDENIED: the carrier is not enabled for the app
+	reasonAppKey  numauth.Reason = "appkey"   // EUNAUTHENTICATED: a 32-character signature that is not the appkey (plain-key mode, wrong key)
+	reasonAccount numauth.Reason = "account"  // ESUSPENDED: the app's account is suspended
+	reasonIPAllow numauth.Reason = "ip_allow" // EDENIED: the caller's address is not on the app's allow-list
+	reasonCarrier numauth.Reason = "carrier"  // EDENIED: the carrier is not enabled for the app
 )
 
 // wireError is how one domain error looks on the wire.
@@ -23,11 +23,18 @@ type wireError struct {
 	// Detail, when set, appends to Msg the error's public Detail (the carrier's code and text), or this
 	// text when the error has none.
 	Detail string
+	// Explain appends ": " and what the error names: the parameter (a missing one), or else its public
+	// Detail (why the body could not be read), when it has either.
+	Explain bool
 }
 
 func (w wireError) message(e *numauth.Error) string {
 	switch {
-	case w.Detail == "":
+	case w.Explain && e.Param != "":
+		return w.Msg + ": " + e.Param
+	case w.Explain && e.Detail != "":
+		return w.Msg + ": " + e.Detail
+	case w.Explain, w.Detail == "":
 		return w.Msg
 	case e.Detail != "":
 		return w.Msg + e.Detail
@@ -35,26 +42,17 @@ func (w wireError) message(e *numauth.Error) string {
 	return w.Msg + w.Detail
 }
 
-// errorTable maps "kind/reason/param", "kind/reason" or "kind", most specific first, to the wire form.
-// Every table has an entry for "internal", which answers whatever matches nothing else.
-type errorTable map[string]wireError
+// errorTable maps kind/reason/param, kind/reason or kind, most specific first (numauth.ErrorTable.Lookup),
+// to the wire form. Every table has an entry for kind internal, which answers whatever matches nothing
+// else. TestErrorTables checks every table's keys.
+type errorTable = numauth.ErrorTable[wireError]
 
-func (t errorTable) lookup(e *numauth.Error) wireError {
-	kind := string(e.Kind)
-	if e.Reason != "" {
-		if e.Param != "" {
-			if w, ok := t[kind+"/"+e.Reason+"/"+e.Param]; ok {
-				return w
-			}
-		}
-		if w, ok := t[kind+"/"+e.Reason]; ok {
-			return w
-		}
-	}
-	if w, ok := t[kind]; ok {
+// wireErrorOf returns e's wire form in t, t's internal entry when nothing matches.
+func wireErrorOf(t errorTable, e *numauth.Error) wireError {
+	if w, ok := t.Lookup(e); ok {
 		return w
 	}
-	return t["internal"]
+	return t[numauth.ErrorKey{Kind: numauth.EINTERNAL}]
 }
 
 const (
@@ -66,35 +64,38 @@ const (
 // verifyErrors is vfmobile/verify's table: the seed's 13xx codes and -1 for the carrier's refusals.
 //
 // 1320 answers, besides a missing signature, timestamp, os or type, a body too large or unreadable and
-// a method other than POST: no parameter could be read. 1319 "Deduction Failed" answers every failure of
+// a method other than POST: no parameter could be read. Its seed message blames the appid ("Appid Missing
+// required parameters"), which misled a newcomer who had sent one, so numauth appends what is missing or
+// wrong: "Appid Missing required parameters: os", "...: body is not valid JSON". 1319 "Deduction Failed" answers every failure of
 // numauth's own (the store failing to record or charge a verification, or to read the app), the table
 // having no other code that puts the fault on the server.
 var verifyErrors = errorTable{
-	"invalid/" + numauth.ReasonMissing + "/appid":           {Code: 1301, Msg: "Null appid"},
-	"unauthenticated/" + reasonAppKey:                       {Code: 1302, Msg: "Invalid appkey"},
-	"invalid/" + numauth.ReasonMalformed + "/type":          {Code: 1303, Msg: "Unknown mobile type"},
-	"invalid/" + numauth.ReasonMalformed + "/os":            {Code: 1304, Msg: "Unknown platform"},
-	"unauthenticated/" + numauth.ReasonTimestampFormat:      {Code: 1305, Msg: "Invalid timestamp"},
-	"unauthenticated/" + numauth.ReasonTimestampExpired:     {Code: 1305, Msg: "Invalid timestamp"},
-	"invalid/" + numauth.ReasonMalformed + "/appid":         {Code: 1306, Msg: "Invalid appid"},
-	"denied/" + reasonCarrier:                               {Code: 1307, Msg: "Appid unauthorized"},
-	"unauthenticated/" + numauth.ReasonSignatureMismatch:    {Code: 1308, Msg: "Invalid signature"},
-	"suspended/" + numauth.ReasonSubmailApp:                 {Code: 1309, Msg: "Appid is disabled"},
-	"suspended/" + reasonAccount:                            {Code: 1310, Msg: "Account is disabled"},
-	"not_found/" + numauth.ReasonSubmailApp:                 {Code: 1311, Msg: "Appid does not exist"},
-	"invalid/" + numauth.ReasonMissing + "/token":           {Code: 1312, Msg: "Null token"},
-	"invalid/" + numauth.ReasonMissing + "/mobile_number":   {Code: 1313, Msg: "Null phoneNum"},
-	"invalid/" + numauth.ReasonPhoneNumber:                  {Code: 1313, Msg: "Null phoneNum"},
-	"insufficient":                                          {Code: 1314, Msg: "Insufficient balance"},
-	"invalid/" + numauth.ReasonMissing + "/userInformation": {Code: 1315, Msg: "Null userInformation"},
-	"denied/" + reasonIPAllow:                               {Code: 1316, Msg: "APPID has been set IP whitelist,your IP is not in the scope of this white list"},
-	"unsubscribed":                                          {Code: 1317, Msg: "Account has no access"},
-	"unavailable/" + numauth.ReasonCarrierTimeout:           {Code: 1318, Msg: "TIME OUT"},
-	"unavailable/" + numauth.ReasonCarrierError:             {Code: -1, Msg: apiGatewayError, Detail: "carrier error"},
-	"invalid/" + numauth.ReasonToken:                        {Code: -1, Msg: apiGatewayError, Detail: "token invalid"},
-	"invalid/" + numauth.ReasonHTTPMethod:                   {Status: http.StatusMethodNotAllowed, Code: 1320, Msg: missingVerifyParameters},
-	"invalid":                                               {Code: 1320, Msg: missingVerifyParameters},
-	"internal":                                              {Code: 1319, Msg: "Deduction Failed"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "appid"}:           {Code: 1301, Msg: "Null appid"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: reasonAppKey}:                            {Code: 1302, Msg: "Invalid appkey"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "type"}:          {Code: 1303, Msg: "Unknown mobile type"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "os"}:            {Code: 1304, Msg: "Unknown platform"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampFormat}:           {Code: 1305, Msg: "Invalid timestamp"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampExpired}:          {Code: 1305, Msg: "Invalid timestamp"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "appid"}:         {Code: 1306, Msg: "Invalid appid"},
+	{Kind: numauth.EDENIED, Reason: reasonCarrier}:                                    {Code: 1307, Msg: "Appid unauthorized"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureMismatch}:         {Code: 1308, Msg: "Invalid signature"},
+	{Kind: numauth.ESUSPENDED, Reason: numauth.ReasonSubmailApp}:                      {Code: 1309, Msg: "Appid is disabled"},
+	{Kind: numauth.ESUSPENDED, Reason: reasonAccount}:                                 {Code: 1310, Msg: "Account is disabled"},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonSubmailApp}:                       {Code: 1311, Msg: "Appid does not exist"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "token"}:           {Code: 1312, Msg: "Null token"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "mobile_number"}:   {Code: 1313, Msg: "Null phoneNum"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonPhoneNumber}:                       {Code: 1313, Msg: "Null phoneNum"},
+	{Kind: numauth.EINSUFFICIENT}:                                                     {Code: 1314, Msg: "Insufficient balance"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "userInformation"}: {Code: 1315, Msg: "Null userInformation"},
+	{Kind: numauth.EDENIED, Reason: reasonIPAllow}:                                    {Code: 1316, Msg: "APPID has been set IP whitelist,your IP is not in the scope of this white list"},
+	{Kind: numauth.EUNSUBSCRIBED}:                                                     {Code: 1317, Msg: "Account has no access"},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierTimeout}:                {Code: 1318, Msg: "TIME OUT"},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierError}:                  {Code: -1, Msg: apiGatewayError, Detail: "carrier error"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonToken}:                             {Code: -1, Msg: apiGatewayError, Detail: "token invalid"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod}:                        {Status: http.StatusMethodNotAllowed, Code: 1320, Msg: missingVerifyParameters, Explain: true},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing}:                           {Code: 1320, Msg: missingVerifyParameters, Explain: true},
+	{Kind: numauth.EINVALID}:                                                          {Code: 1320, Msg: missingVerifyParameters, Explain: true},
+	{Kind: numauth.EINTERNAL}:                                                         {Code: 1319, Msg: "Deduction Failed"},
 }
 
 // oclErrors is ocl/getMobile's and ocl/getMobile_v2's table: the documented 11xx codes.
@@ -107,33 +108,33 @@ var verifyErrors = errorTable{
 // A failure of numauth's own gets 1113 "Operator error" without a detail, the code that says the
 // request was sound but no number came of it.
 var oclErrors = errorTable{
-	"invalid/" + numauth.ReasonMissing + "/appid":        {Code: 1101, Msg: "Null appid"},
-	"unauthenticated/" + reasonAppKey:                    {Code: 1102, Msg: "Invalid appkey"},
-	"invalid/" + numauth.ReasonMissing + "/type":         {Code: 1103, Msg: "Unknown mobile type"},
-	"invalid/" + numauth.ReasonMalformed + "/type":       {Code: 1103, Msg: "Unknown mobile type"},
-	"invalid/" + numauth.ReasonMissing + "/os":           {Code: 1104, Msg: "Unknown platform"},
-	"invalid/" + numauth.ReasonMalformed + "/os":         {Code: 1104, Msg: "Unknown platform"},
-	"invalid/" + numauth.ReasonMissing + "/timestamp":    {Code: 1105, Msg: "Invalid timestamp"},
-	"unauthenticated/" + numauth.ReasonTimestampFormat:   {Code: 1105, Msg: "Invalid timestamp"},
-	"unauthenticated/" + numauth.ReasonTimestampExpired:  {Code: 1105, Msg: "Invalid timestamp"},
-	"invalid/" + numauth.ReasonMalformed + "/appid":      {Code: 1106, Msg: "Invalid appid"},
-	"denied/" + reasonCarrier:                            {Code: 1107, Msg: "Appid unauthorized"},
-	"denied/" + reasonIPAllow:                            {Code: 1107, Msg: "Appid unauthorized"},
-	"unsubscribed":                                       {Code: 1107, Msg: "Appid unauthorized"},
-	"invalid/" + numauth.ReasonMissing + "/signature":    {Code: 1108, Msg: "Invalid signature"},
-	"unauthenticated/" + numauth.ReasonSignatureMismatch: {Code: 1108, Msg: "Invalid signature"},
-	"suspended/" + numauth.ReasonSubmailApp:              {Code: 1109, Msg: "Appid is disabled"},
-	"suspended/" + reasonAccount:                         {Code: 1110, Msg: "Account is disabled"},
-	"not_found/" + numauth.ReasonSubmailApp:              {Code: 1111, Msg: "Appid does not exist"},
-	"invalid/" + numauth.ReasonMissing + "/token":        {Code: 1112, Msg: "Null token"},
-	"invalid/" + numauth.ReasonMissing + "/auth":         {Code: 1112, Msg: "Null token"},
-	"unavailable/" + numauth.ReasonCarrierTimeout:        {Code: 1113, Msg: operatorError + ":", Detail: "timeout"},
-	"unavailable/" + numauth.ReasonCarrierError:          {Code: 1113, Msg: operatorError + ":", Detail: "carrier error"},
-	"invalid/" + numauth.ReasonToken:                     {Code: 1113, Msg: operatorError + ":", Detail: "token invalid"},
-	"insufficient":                                       {Code: 1114, Msg: "Insufficient balance"},
-	"invalid/" + numauth.ReasonHTTPMethod:                {Status: http.StatusMethodNotAllowed, Code: 1101, Msg: "Null appid"},
-	"invalid":                                            {Code: 1101, Msg: "Null appid"},
-	"internal":                                           {Code: 1113, Msg: operatorError},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "appid"}:     {Code: 1101, Msg: "Null appid"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: reasonAppKey}:                      {Code: 1102, Msg: "Invalid appkey"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "type"}:      {Code: 1103, Msg: "Unknown mobile type"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "type"}:    {Code: 1103, Msg: "Unknown mobile type"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "os"}:        {Code: 1104, Msg: "Unknown platform"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "os"}:      {Code: 1104, Msg: "Unknown platform"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "timestamp"}: {Code: 1105, Msg: "Invalid timestamp"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampFormat}:     {Code: 1105, Msg: "Invalid timestamp"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonTimestampExpired}:    {Code: 1105, Msg: "Invalid timestamp"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "appid"}:   {Code: 1106, Msg: "Invalid appid"},
+	{Kind: numauth.EDENIED, Reason: reasonCarrier}:                              {Code: 1107, Msg: "Appid unauthorized"},
+	{Kind: numauth.EDENIED, Reason: reasonIPAllow}:                              {Code: 1107, Msg: "Appid unauthorized"},
+	{Kind: numauth.EUNSUBSCRIBED}:                                               {Code: 1107, Msg: "Appid unauthorized"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "signature"}: {Code: 1108, Msg: "Invalid signature"},
+	{Kind: numauth.EUNAUTHENTICATED, Reason: numauth.ReasonSignatureMismatch}:   {Code: 1108, Msg: "Invalid signature"},
+	{Kind: numauth.ESUSPENDED, Reason: numauth.ReasonSubmailApp}:                {Code: 1109, Msg: "Appid is disabled"},
+	{Kind: numauth.ESUSPENDED, Reason: reasonAccount}:                           {Code: 1110, Msg: "Account is disabled"},
+	{Kind: numauth.ENOTFOUND, Reason: numauth.ReasonSubmailApp}:                 {Code: 1111, Msg: "Appid does not exist"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "token"}:     {Code: 1112, Msg: "Null token"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonMissing, Param: "auth"}:      {Code: 1112, Msg: "Null token"},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierTimeout}:          {Code: 1113, Msg: operatorError + ":", Detail: "timeout"},
+	{Kind: numauth.EUNAVAILABLE, Reason: numauth.ReasonCarrierError}:            {Code: 1113, Msg: operatorError + ":", Detail: "carrier error"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonToken}:                       {Code: 1113, Msg: operatorError + ":", Detail: "token invalid"},
+	{Kind: numauth.EINSUFFICIENT}:                                               {Code: 1114, Msg: "Insufficient balance"},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod}:                  {Status: http.StatusMethodNotAllowed, Code: 1101, Msg: "Null appid"},
+	{Kind: numauth.EINVALID}:                                                    {Code: 1101, Msg: "Null appid"},
+	{Kind: numauth.EINTERNAL}:                                                   {Code: 1113, Msg: operatorError},
 }
 
 // protocol is one family of endpoints: its error table and the shape of its error answer.

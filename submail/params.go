@@ -40,7 +40,7 @@ func readForm(body io.Reader) (params, error) {
 	}
 	values, err := url.ParseQuery(string(b))
 	if err != nil {
-		return nil, numauth.Malformed("", "form body: %v", err)
+		return nil, bodyMalformed("body is not a valid form (application/x-www-form-urlencoded)", "form body: %v", err)
 	}
 	p := make(params, len(values))
 	for name, vs := range values {
@@ -56,7 +56,7 @@ func readForm(body io.Reader) (params, error) {
 
 func readMultipart(body io.Reader, boundary string) (params, error) {
 	if boundary == "" {
-		return nil, numauth.Malformed("", "multipart body without a boundary")
+		return nil, bodyMalformed("multipart body without a boundary", "multipart body without a boundary")
 	}
 	mr := multipart.NewReader(body, boundary)
 	p := make(params)
@@ -95,7 +95,7 @@ func readJSON(body io.Reader) (params, error) {
 	dec.UseNumber()
 	var object map[string]any
 	if err := dec.Decode(&object); err != nil {
-		return nil, numauth.Malformed("", "JSON body: %v", err)
+		return nil, bodyMalformed("body is not a valid JSON object (Content-Type application/json)", "JSON body: %v", err)
 	}
 	p := make(params, len(object))
 	for name, v := range object {
@@ -127,8 +127,16 @@ func readJSON(body io.Reader) (params, error) {
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge,
-			Internal: "body over " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes"}
+		limit := "body over " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes"
+		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge, Detail: limit, Internal: limit}
 	}
-	return numauth.Malformed("", "read body: %v", err)
+	return bodyMalformed("body cut off or not readable as its Content-Type", "read body: %v", err)
+}
+
+// bodyMalformed is the error of a body that does not parse, with detail the public account of why (the
+// parser's own text stays internal).
+func bodyMalformed(detail, format string, args ...any) error {
+	e := numauth.Malformed("", format, args...)
+	e.Detail = detail
+	return e
 }

@@ -161,7 +161,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, e *endpoint, c *call) (any, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod, Internal: "method " + r.Method}
+		return nil, &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonHTTPMethod,
+			Detail: "parameters are read from a POST body only", Internal: "method " + r.Method}
 	}
 	c.remote = remoteAddr(r)
 	var err error
@@ -190,7 +191,7 @@ func remoteAddr(r *http.Request) netip.Addr {
 // are told to the client; internal causes are logged.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *endpoint, c *call, err error) {
 	ne := numauth.AsError(err)
-	wire := e.protocol.errors.lookup(ne)
+	wire := wireErrorOf(e.protocol.errors, ne)
 	log := h.logger(r.Context())
 	if ne.Kind == numauth.EINTERNAL {
 		log.Error("submail request failed", "path", r.URL.Path, "appid", c.appID, "code", wire.Code, "err", err)

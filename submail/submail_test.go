@@ -419,6 +419,9 @@ func TestMethodNotAllowed(t *testing.T) {
 			if r.fields["code"] != tt.code {
 				t.Errorf("code = %#v, want %#v", r.fields["code"], tt.code)
 			}
+			if want := "Appid Missing required parameters: parameters are read from a POST body only"; tt.path == submail.PathVerify && r.fields["msg"] != want {
+				t.Errorf("msg = %#v, want %q", r.fields["msg"], want)
+			}
 		})
 	}
 }
@@ -448,19 +451,24 @@ func TestBodyWithoutContentType(t *testing.T) {
 
 func TestMalformedBodies(t *testing.T) {
 	e := newEnv(t)
+	const (
+		notJSON = "Appid Missing required parameters: body is not a valid JSON object (Content-Type application/json)"
+		notForm = "Appid Missing required parameters: body is not a valid form (application/x-www-form-urlencoded)"
+	)
 	for _, tt := range []struct {
-		name, contentType, body string
+		name, contentType, body, msg string
 	}{
-		{"JSON array", "application/json", `["appid"]`},
-		{"cut JSON", "application/json", `{"appid":"1`},
-		{"multipart without boundary", "multipart/form-data", "--x\r\n"},
-		{"bad escape", "application/x-www-form-urlencoded", "appid=%zz"},
+		{"JSON array", "application/json", `["appid"]`, notJSON},
+		{"cut JSON", "application/json", `{"appid":"1`, notJSON},
+		{"form sent as JSON", "application/json", "appid=1&token=x", notJSON},
+		{"multipart without boundary", "multipart/form-data", "--x\r\n", "Appid Missing required parameters: multipart body without a boundary"},
+		{"bad escape", "application/x-www-form-urlencoded", "appid=%zz", notForm},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.url+submail.PathVerify, strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", tt.contentType)
-			if code, msg, _ := do(t, req).verifyError(t); code != 1320 || msg != "Appid Missing required parameters" {
-				t.Errorf("got %d %q, want 1320", code, msg)
+			if code, msg, _ := do(t, req).verifyError(t); code != 1320 || msg != tt.msg {
+				t.Errorf("got %d %q, want 1320 %q", code, msg, tt.msg)
 			}
 			req, _ = http.NewRequest(http.MethodPost, e.url+submail.PathGetMobile, strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", tt.contentType)

@@ -444,7 +444,7 @@ func (a *admin) outboxCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]outboxMessage, error) {
-				f := numauth.MessageFilter{AccountID: accountID, Limit: limit}
+				f := numauth.MessageFilter{AccountID: accountID, AllAccounts: accountID == 0, Limit: limit}
 				if phone != "" {
 					var err error
 					if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
@@ -649,7 +649,7 @@ func (a *admin) authorizationCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]authorizationRow, error) {
-				f := numauth.AuthorizationFilter{AccountID: accountID, Status: numauth.AuthorizationStatus(state), Limit: limit}
+				f := numauth.AuthorizationFilter{AccountID: accountID, AllAccounts: accountID == 0, Status: numauth.AuthorizationStatus(state), Limit: limit}
 				if phone != "" {
 					var err error
 					if f.Phone, err = numauth.NormalizePhoneNumber(phone); err != nil {
@@ -706,7 +706,7 @@ func (a *admin) callbackCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]callbackRow, error) {
-				events, err := s.callbacks.FindCallbacks(ctx, numauth.CallbackFilter{AccountID: accountID, RequestID: bizID, Limit: limit})
+				events, err := s.callbacks.FindCallbacks(ctx, numauth.CallbackFilter{AccountID: accountID, AllAccounts: accountID == 0, RequestID: bizID, Limit: limit})
 				if err != nil {
 					return nil, err
 				}

@@ -191,11 +191,14 @@ func (o *Outbox) RecordAttempt(ctx context.Context, worker string, a numauth.Del
 
 // FindMessages implements numauth.Outbox.
 func (o *Outbox) FindMessages(ctx context.Context, f numauth.MessageFilter) ([]*numauth.Message, error) {
+	if err := numauth.CheckAccountScope(f.AccountID, f.AllAccounts); err != nil {
+		return nil, err
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var es []*entry
 	for _, e := range o.messages {
-		if (f.AccountID == 0 || e.m.AccountID == f.AccountID) && (f.Phone == "" || e.m.Phone == f.Phone) {
+		if (f.AllAccounts || e.m.AccountID == f.AccountID) && (f.Phone == "" || e.m.Phone == f.Phone) {
 			es = append(es, e)
 		}
 	}
