@@ -1,5 +1,6 @@
-// Package aesgcm seals secrets at rest with AES-256-GCM under the installation's master key, and loads
-// that key from NUMAUTH_MASTER_KEY or from a file in the data directory, creating it on first start.
+// Package aesgcm seals secrets at rest with AES-256-GCM under the installation's master key, and reads
+// that key from NUMAUTH_MASTER_KEY or from a file in the data directory. It never decides on its own to
+// create a key file: the caller does, once it knows the database is new (cmd/numauth's openStore).
 package aesgcm
 
 import (
@@ -76,27 +77,61 @@ func (s *Sealer) DeriveKey(purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// LoadMasterKey returns the master key: env when it is set (64 hex digits or standard base64 of 32
-// bytes), otherwise the key file in dataDir, which is created with a fresh random key on first use.
-func LoadMasterKey(env, dataDir string) ([]byte, error) {
+// Fingerprint identifies the master key without revealing it: a value derived from the key for this one
+// purpose. A database records it, so that a command started with another key refuses to touch it.
+func (s *Sealer) Fingerprint() []byte { return s.DeriveKey("master key fingerprint") }
+
+// EnvVar is the environment variable that gives the master key.
+const EnvVar = "NUMAUTH_MASTER_KEY"
+
+// MasterKey is a master key and where it came from.
+type MasterKey struct {
+	Key []byte
+	// Source names where the key came from, for messages: EnvVar, or the key file's path.
+	Source string
+	// FromEnv says the key came from EnvVar rather than a file.
+	FromEnv bool
+}
+
+// ReadMasterKey returns the master key: env when it is set (64 hex digits or standard base64 of 32
+// bytes), otherwise the key file in dataDir. It never creates anything: without env and without the file
+// it returns an error wrapping fs.ErrNotExist, with Source naming the file that was looked for.
+func ReadMasterKey(env, dataDir string) (MasterKey, error) {
 	if env != "" {
-		return parseKey(env)
+		key, err := parseKey(env)
+		if err != nil {
+			return MasterKey{Source: EnvVar, FromEnv: true}, fmt.Errorf("%s: %w", EnvVar, err)
+		}
+		return MasterKey{Key: key, Source: EnvVar, FromEnv: true}, nil
 	}
-	path := filepath.Join(dataDir, KeyFile)
+	path, err := filepath.Abs(filepath.Join(dataDir, KeyFile))
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("master key file: %w", err)
+	}
+	mk := MasterKey{Source: path}
 	b, err := os.ReadFile(path)
-	if err == nil {
-		return parseKey(string(b))
+	if err != nil {
+		return mk, fmt.Errorf("read master key: %w", err)
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read master key: %w", err)
+	if mk.Key, err = parseKey(string(b)); err != nil {
+		return mk, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
+	return mk, nil
+}
+
+// NewMasterKey returns a fresh random master key; InstallMasterKey stores it.
+func NewMasterKey() ([]byte, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
+	return key, nil
+}
+
+// InstallMasterKey writes key to the key file in dataDir (mode 0600), unless the file exists: then it
+// returns the key the file holds, so that two processes starting at once agree on one key.
+func InstallMasterKey(dataDir string, key []byte) ([]byte, error) {
+	path := filepath.Join(dataDir, KeyFile)
 	// Written whole to a temporary file, then linked into place: two processes starting at once agree on
 	// one key, and neither ever reads a half-written file.
 	tmp, err := os.CreateTemp(dataDir, KeyFile+".*")
@@ -104,6 +139,7 @@ func LoadMasterKey(env, dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("create master key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp asks for 0600, but through the umask; Chmod does not go through it.
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return nil, err
@@ -120,7 +156,8 @@ func LoadMasterKey(env, dataDir string) ([]byte, error) {
 		return nil, err
 	}
 	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return LoadMasterKey("", dataDir)
+		mk, err := ReadMasterKey("", dataDir)
+		return mk.Key, err
 	} else if err != nil {
 		return nil, fmt.Errorf("install master key: %w", err)
 	}

@@ -2,9 +2,12 @@ package aesgcm
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -44,26 +47,68 @@ func TestSealer(t *testing.T) {
 	})
 }
 
-func TestLoadMasterKey(t *testing.T) {
+func TestMasterKeyFile(t *testing.T) {
 	dir := t.TempDir()
-	first, err := LoadMasterKey("", dir)
+	t.Run("a missing file is not created", func(t *testing.T) {
+		mk, err := ReadMasterKey("", dir)
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("got %v, want an error wrapping fs.ErrNotExist", err)
+		}
+		if want := filepath.Join(dir, KeyFile); mk.Source != want || mk.FromEnv {
+			t.Errorf("source: got %q (env %v), want %q", mk.Source, mk.FromEnv, want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("the directory holds %d entries, want none", len(entries))
+		}
+	})
+	first, err := NewMasterKey()
 	if err != nil {
 		t.Fatal(err)
+	}
+	old := syscall.Umask(0) // the mode must not depend on the umask
+	installed, err := InstallMasterKey(dir, first)
+	syscall.Umask(old)
+	if err != nil || !bytes.Equal(installed, first) {
+		t.Fatalf("InstallMasterKey: %v; want the key installed", err)
 	}
 	info, err := os.Stat(filepath.Join(dir, KeyFile))
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v, mode %v; want 0600", err, info.Mode())
 	}
-	again, err := LoadMasterKey("", dir)
-	if err != nil || !bytes.Equal(first, again) {
-		t.Errorf("second load: %v; want the same key", err)
+	t.Run("the file is read back", func(t *testing.T) {
+		mk, err := ReadMasterKey("", dir)
+		if err != nil || !bytes.Equal(mk.Key, first) {
+			t.Errorf("got %x, %v; want the installed key", mk.Key, err)
+		}
+	})
+	t.Run("a second install keeps the first key", func(t *testing.T) {
+		second, _ := NewMasterKey()
+		got, err := InstallMasterKey(dir, second)
+		if err != nil || !bytes.Equal(got, first) {
+			t.Errorf("got %x, %v; want the first key", got, err)
+		}
+	})
+	t.Run("the environment wins", func(t *testing.T) {
+		env := strings.Repeat("ab", 32)
+		mk, err := ReadMasterKey(env, dir)
+		if err != nil || mk.Key[0] != 0xab || mk.Source != EnvVar || !mk.FromEnv {
+			t.Errorf("got %x from %q, %v", mk.Key, mk.Source, err)
+		}
+	})
+	t.Run("a malformed key is refused", func(t *testing.T) {
+		if _, err := ReadMasterKey("too short", dir); err == nil || !strings.Contains(err.Error(), EnvVar) {
+			t.Errorf("got %v, want an error naming %s", err, EnvVar)
+		}
+	})
+}
+
+func TestFingerprint(t *testing.T) {
+	a, _ := New(bytes.Repeat([]byte{7}, 32))
+	b, _ := New(bytes.Repeat([]byte{8}, 32))
+	if bytes.Equal(a.Fingerprint(), b.Fingerprint()) {
+		t.Error("two keys have one fingerprint")
 	}
-	env := strings.Repeat("ab", 32)
-	fromEnv, err := LoadMasterKey(env, dir)
-	if err != nil || fromEnv[0] != 0xab {
-		t.Errorf("NUMAUTH_MASTER_KEY: got %x, %v", fromEnv, err)
-	}
-	if _, err := LoadMasterKey("too short", dir); err == nil {
-		t.Error("a malformed key was accepted")
+	if bytes.Contains(a.Fingerprint(), bytes.Repeat([]byte{7}, 8)) {
+		t.Error("the fingerprint shows the key")
 	}
 }

@@ -97,6 +97,9 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("sqlstore: %w", err)
 	}
+	if err := restrictSQLiteFiles(path); err != nil {
+		return err
+	}
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 
 	write, err := sql.Open("sqlite", path+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
@@ -121,6 +124,25 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	read.SetMaxIdleConns(n)
 
 	db.dialect, db.write, db.read = sqliteDialect, write, read
+	return nil
+}
+
+// restrictSQLiteFiles makes the database file, and its WAL and shared-memory files when they exist, mode
+// 0600 before SQLite opens them. SQLite would create the database 0644 less the umask; it creates the WAL
+// and shared-memory files with the database file's mode (robust_open, findCreateFileMode), so a database
+// file that is 0600 keeps all three 0600 whatever the umask. Files of an older numauth are narrowed too.
+func restrictSQLiteFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		// Chmod, unlike OpenFile, does not go through the umask.
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+	}
 	return nil
 }
 

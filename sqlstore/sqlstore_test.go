@@ -77,26 +77,18 @@ func mustOpenMigrated(tb testing.TB, newDSN func(testing.TB) string, clock numau
 }
 
 func stores(db *DB) storetest.Stores {
-	codes := mustCodeService(db)
+	services, err := NewStores(db, testCodeKey)
+	if err != nil {
+		panic(err) // only a short key fails, and testCodeKey is not short
+	}
 	return storetest.Stores{
-		Accounts:       NewAccountService(db),
-		Schemes:        NewSchemeService(db),
-		Authorizations: NewAuthorizationService(db, codes),
-		Codes:          codes,
-		Callbacks:      NewCallbackOutbox(db),
-		CarrierTokens:  NewCarrierTokens(db),
-		Submail:        NewSubmailService(db),
-		Billing:        NewBillingService(db),
-		VerifySchemes:  NewVerifySchemeService(db),
-		Letters:        NewLetterService(db),
-		Qualifications: NewQualificationService(db),
-		Signs:          NewSignService(db),
-		Outbox:         NewOutbox(db),
-		CAMS:           NewCAMSService(db),
-		Templates:      NewTemplateService(db),
+		Stores:         services,
 		EnsureSchema:   db.EnsureSchema,
 		Migrate:        db.Migrate,
 		SchemaVersion:  db.SchemaVersion,
+		Sealer:         db.sealer,
+		CheckMasterKey: db.CheckMasterKey,
+		BindMasterKey:  db.BindMasterKey,
 	}
 }
 

@@ -18,23 +18,9 @@ import (
 	"github.com/numauth/numauth/numauthtest"
 )
 
-// Stores is one store under test.
+// Stores is one store under test: its services and what the suite needs besides them.
 type Stores struct {
-	Accounts       numauth.AccountService
-	Schemes        numauth.SchemeService
-	Authorizations numauth.AuthorizationService
-	Codes          numauth.CodeService
-	Outbox         numauth.Outbox
-	Callbacks      numauth.CallbackOutbox
-	CarrierTokens  numauth.CarrierTokens
-	Submail        numauth.SubmailService
-	Billing        numauth.BillingService
-	VerifySchemes  numauth.VerifySchemeService
-	Letters        numauth.LetterService
-	Qualifications numauth.QualificationService
-	Signs          numauth.SignService
-	CAMS           numauth.CAMSService
-	Templates      numauth.TemplateService
+	numauth.Stores
 
 	// EnsureSchema creates the schema in an empty database, as the server does at a fresh install.
 	EnsureSchema func(context.Context) error
@@ -42,6 +28,15 @@ type Stores struct {
 	Migrate func(context.Context) error
 	// SchemaVersion returns the database's schema version (0 for none) and the latest one the store knows.
 	SchemaVersion func(context.Context) (current, latest int, err error)
+
+	// Sealer is the sealer the store seals secrets with.
+	Sealer numauth.SecretSealer
+	// CheckMasterKey says, reading only, whether the key of fingerprint (which sealer holds) is the
+	// database's: bound when it records that fingerprint; not bound and no error when it records none and
+	// the key opens its sealed values or it holds none; an error otherwise (see sqlstore.DB.CheckMasterKey).
+	CheckMasterKey func(ctx context.Context, fingerprint []byte, sealer numauth.SecretSealer) (bound bool, err error)
+	// BindMasterKey records fingerprint as the database's key, or fails when another one is recorded.
+	BindMasterKey func(ctx context.Context, fingerprint []byte) error
 }
 
 // Run runs the suite. open returns Stores on a fresh, empty database, with no schema yet, whose time is
@@ -105,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"Signs", testSigns},
 		{"ConcurrentSigns", testConcurrentSigns},
 		{"SmsTemplates", testSmsTemplates},
+		{"MasterKey", testMasterKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/numauth/numauth"
-	"github.com/numauth/numauth/sqlstore"
 )
 
 // admin holds what every admin subcommand shares: where the store is and how to print.
@@ -55,23 +54,7 @@ func newAdminCommand() *cobra.Command {
 
 // services are the stores an admin command works with.
 type services struct {
-	accounts  *sqlstore.AccountService
-	schemes   *sqlstore.SchemeService
-	cams      *sqlstore.CAMSService
-	codes     *sqlstore.CodeService
-	templates *sqlstore.TemplateService
-	auths     *sqlstore.AuthorizationService
-	callbacks *sqlstore.CallbackOutbox
-	outbox    *sqlstore.Outbox
-	submail   *sqlstore.SubmailService
-	billing   *sqlstore.BillingService
-	letters   *sqlstore.LetterService
-	// qualifications are SMS qualifications, reviewed with letters.
-	qualifications *sqlstore.QualificationService
-	// signs are SMS signatures and templates, reviewed with letters.
-	signs *sqlstore.SignService
-	// carrierTokens are the carrier simulator's.
-	carrierTokens *sqlstore.CarrierTokens
+	numauth.Stores
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
 	callbackSecret func(accountID int64) []byte
 }
@@ -97,25 +80,8 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		return err
 	}
 	defer store.DB.Close()
-	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
-	if err != nil {
-		return err
-	}
 	err = fn(ctx, services{
-		codes:          codes,
-		templates:      sqlstore.NewTemplateService(store.DB),
-		accounts:       sqlstore.NewAccountService(store.DB),
-		schemes:        sqlstore.NewSchemeService(store.DB),
-		cams:           sqlstore.NewCAMSService(store.DB),
-		auths:          sqlstore.NewAuthorizationService(store.DB, codes),
-		callbacks:      sqlstore.NewCallbackOutbox(store.DB),
-		outbox:         sqlstore.NewOutbox(store.DB),
-		submail:        sqlstore.NewSubmailService(store.DB),
-		billing:        sqlstore.NewBillingService(store.DB),
-		carrierTokens:  sqlstore.NewCarrierTokens(store.DB),
-		letters:        sqlstore.NewLetterService(store.DB),
-		qualifications: sqlstore.NewQualificationService(store.DB),
-		signs:          sqlstore.NewSignService(store.DB),
+		Stores: store.Stores,
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},
@@ -183,7 +149,7 @@ func (a *admin) accountCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				acct, key, err := s.accounts.CreateAccount(ctx, name)
+				acct, key, err := s.Accounts.CreateAccount(ctx, name)
 				if err != nil {
 					return nil, err
 				}
@@ -202,7 +168,7 @@ func (a *admin) accountCommand() *cobra.Command {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-					if err := s.accounts.SetAccountState(ctx, id, to); err != nil {
+					if err := s.Accounts.SetAccountState(ctx, id, to); err != nil {
 						return nil, err
 					}
 					return []field{{"AccountId", id}, {"State", string(to)}}, nil
@@ -232,7 +198,7 @@ func (a *admin) subscriptionCommand() *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				if err := s.accounts.SetSubscription(ctx, id, p, enabled); err != nil {
+				if err := s.Accounts.SetSubscription(ctx, id, p, enabled); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", id}, {"Product", string(p)}, {"Enabled", enabled}}, nil
@@ -256,7 +222,7 @@ func (a *admin) accessKeyCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				key, err := s.accounts.CreateAccessKey(ctx, id)
+				key, err := s.Accounts.CreateAccessKey(ctx, id)
 				if err != nil {
 					return nil, err
 				}
@@ -276,7 +242,7 @@ func (a *admin) accessKeyCommand() *cobra.Command {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-					if err := s.accounts.SetAccessKeyEnabled(ctx, acct, keyID, enabled); err != nil {
+					if err := s.Accounts.SetAccessKeyEnabled(ctx, acct, keyID, enabled); err != nil {
 						return nil, err
 					}
 					return []field{{"AccountId", acct}, {"AccessKeyId", keyID}, {"Enabled", enabled}}, nil
@@ -310,7 +276,7 @@ func (a *admin) ramUserCommand() *cobra.Command {
 				return adminError(err)
 			}
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				user, key, err := s.accounts.CreateRAMUser(ctx, id, name, policy)
+				user, key, err := s.Accounts.CreateRAMUser(ctx, id, name, policy)
 				if err != nil {
 					return nil, err
 				}
@@ -340,7 +306,7 @@ func (a *admin) quotaCommand() *cobra.Command {
 				if qps < 0 {
 					return nil, numauth.Malformed("qps", "qps must not be negative")
 				}
-				if err := s.accounts.SetQuota(ctx, id, actionName, qps); err != nil {
+				if err := s.Accounts.SetQuota(ctx, id, actionName, qps); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", id}, {"Action", actionName}, {"Qps", qps}}, nil
@@ -372,7 +338,7 @@ func (a *admin) schemeCommand() *cobra.Command {
 				if contract {
 					sc.Type = numauth.SchemeContract
 				}
-				if err := s.schemes.CreateScheme(ctx, sc); err != nil {
+				if err := s.Schemes.CreateScheme(ctx, sc); err != nil {
 					return nil, err
 				}
 				fields := []field{{"SchemeId", sc.ID}, {"AccountId", id}, {"Type", string(sc.Type)}, {"State", string(sc.State)}}
@@ -399,7 +365,7 @@ func (a *admin) schemeCommand() *cobra.Command {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-					if err := s.schemes.SetSchemeState(ctx, acct, scheme, to); err != nil {
+					if err := s.Schemes.SetSchemeState(ctx, acct, scheme, to); err != nil {
 						return nil, err
 					}
 					return []field{{"SchemeId", scheme}, {"AccountId", acct}, {"State", string(to)}}, nil
@@ -451,7 +417,7 @@ func (a *admin) outboxCommand() *cobra.Command {
 						return nil, fmt.Errorf("--phone %q is not a phone number", phone)
 					}
 				}
-				msgs, err := s.outbox.FindMessages(ctx, f)
+				msgs, err := s.Outbox.FindMessages(ctx, f)
 				if err != nil {
 					return nil, err
 				}
@@ -487,7 +453,7 @@ func (a *admin) custSpaceCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				sp, err := s.cams.CreateCustSpace(ctx, id, name)
+				sp, err := s.CAMS.CreateCustSpace(ctx, id, name)
 				if err != nil {
 					return nil, err
 				}
@@ -512,7 +478,7 @@ func (a *admin) testNumberCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				tn, err := s.codes.SetTestNumber(ctx, id, phone, code)
+				tn, err := s.Codes.SetTestNumber(ctx, id, phone, code)
 				if err != nil {
 					return nil, err
 				}
@@ -533,7 +499,7 @@ func (a *admin) testNumberCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				if err := s.codes.DeleteTestNumber(ctx, delID, delPhone); err != nil {
+				if err := s.Codes.DeleteTestNumber(ctx, delID, delPhone); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", delID}, {"Phone", delPhone}, {"Deleted", true}}, nil
@@ -557,12 +523,12 @@ func (a *admin) codeLimitsCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				settings, err := s.codes.FindCodeSettings(ctx, id)
+				settings, err := s.Codes.FindCodeSettings(ctx, id)
 				if err != nil {
 					return nil, err
 				}
 				settings.Limits = l
-				if err := s.codes.SetCodeSettings(ctx, id, settings); err != nil {
+				if err := s.Codes.SetCodeSettings(ctx, id, settings); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", id}, {"Interval", l.Interval.String()}, {"PerHour", l.PerHour}, {"PerDay", l.PerDay},
@@ -593,7 +559,7 @@ func (a *admin) templateCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				t, err := s.templates.SetMessageTemplate(ctx, id, locale, numauth.MessageKind(kind), text)
+				t, err := s.Templates.SetMessageTemplate(ctx, id, locale, numauth.MessageKind(kind), text)
 				if err != nil {
 					return nil, err
 				}
@@ -607,7 +573,7 @@ func (a *admin) templateCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				if err := s.templates.DeleteMessageTemplate(ctx, id, locale, numauth.MessageKind(kind)); err != nil {
+				if err := s.Templates.DeleteMessageTemplate(ctx, id, locale, numauth.MessageKind(kind)); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", id}, {"Locale", locale}, {"Kind", kind}, {"Deleted", true}}, nil
@@ -656,7 +622,7 @@ func (a *admin) authorizationCommand() *cobra.Command {
 						return nil, fmt.Errorf("--phone %q is not a phone number", phone)
 					}
 				}
-				rs, err := s.auths.FindAuthorizations(ctx, f)
+				rs, err := s.Authorizations.FindAuthorizations(ctx, f)
 				if err != nil {
 					return nil, err
 				}
@@ -706,7 +672,7 @@ func (a *admin) callbackCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]callbackRow, error) {
-				events, err := s.callbacks.FindCallbacks(ctx, numauth.CallbackFilter{AccountID: accountID, AllAccounts: accountID == 0, RequestID: bizID, Limit: limit})
+				events, err := s.Callbacks.FindCallbacks(ctx, numauth.CallbackFilter{AccountID: accountID, AllAccounts: accountID == 0, RequestID: bizID, Limit: limit})
 				if err != nil {
 					return nil, err
 				}

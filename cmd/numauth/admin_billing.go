@@ -34,7 +34,7 @@ func (a *admin) submailCommand() *cobra.Command {
 					}
 					app.Carriers = append(app.Carriers, carrier)
 				}
-				if err := s.submail.CreateSubmailApp(ctx, app); err != nil {
+				if err := s.Submail.CreateSubmailApp(ctx, app); err != nil {
 					return nil, err
 				}
 				return []field{{"AppId", app.AppID}, {"AppKey", app.AppKey}, {"AccountId", app.AccountID},
@@ -56,7 +56,7 @@ func (a *admin) submailCommand() *cobra.Command {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-					if err := s.submail.SetSubmailAppEnabled(ctx, appID, enabled); err != nil {
+					if err := s.Submail.SetSubmailAppEnabled(ctx, appID, enabled); err != nil {
 						return nil, err
 					}
 					return []field{{"AppId", appID}, {"Enabled", enabled}}, nil
@@ -82,7 +82,7 @@ func (a *admin) balanceCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				e, err := s.billing.AddBalance(ctx, accountID, amount, note)
+				e, err := s.Billing.AddBalance(ctx, accountID, amount, note)
 				if err != nil {
 					return nil, err
 				}
@@ -102,7 +102,7 @@ func (a *admin) balanceCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				b, err := s.billing.FindBalance(ctx, showID)
+				b, err := s.Billing.FindBalance(ctx, showID)
 				if err != nil {
 					return nil, err
 				}
@@ -139,7 +139,7 @@ func (a *admin) ledgerCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]ledgerRow, error) {
-				es, err := s.billing.FindLedger(ctx, numauth.LedgerFilter{AccountID: accountID, Limit: limit})
+				es, err := s.Billing.FindLedger(ctx, numauth.LedgerFilter{AccountID: accountID, Limit: limit})
 				if err != nil {
 					return nil, err
 				}
@@ -173,7 +173,7 @@ func (a *admin) priceCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				if err := s.billing.SetPrice(ctx, accountID, item, amount); err != nil {
+				if err := s.Billing.SetPrice(ctx, accountID, item, amount); err != nil {
 					return nil, err
 				}
 				return []field{{"AccountId", accountID}, {"Item", item}, {"Amount", amount}}, nil
@@ -201,7 +201,7 @@ http) or none (the default) never accepts it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
-				t, err := s.carrierTokens.IssueCarrierToken(ctx, numauth.CarrierToken{Carrier: numauth.Carrier(carrier), Phone: phone, Failure: failure})
+				t, err := s.CarrierTokens.IssueCarrierToken(ctx, numauth.CarrierToken{Carrier: numauth.Carrier(carrier), Phone: phone, Failure: failure})
 				if err != nil {
 					return nil, err
 				}

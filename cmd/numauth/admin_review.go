@@ -37,8 +37,8 @@ func (a *admin) reviewCommand() *cobra.Command {
 			return list(a, cmd, func(ctx context.Context, s services) ([]reviewRow, error) {
 				var pending []*numauth.PendingReview
 				for _, find := range []func(context.Context) ([]*numauth.PendingReview, error){
-					s.letters.FindPendingReviews, s.qualifications.FindPendingQualifications,
-					s.signs.FindPendingSigns, s.signs.FindPendingSmsTemplates,
+					s.Letters.FindPendingReviews, s.Qualifications.FindPendingQualifications,
+					s.Signs.FindPendingSigns, s.Signs.FindPendingSmsTemplates,
 				} {
 					items, err := find(ctx)
 					if err != nil {
@@ -76,10 +76,10 @@ func (a *admin) reviewCommand() *cobra.Command {
 				return a.run(cmd, func(ctx context.Context, s services) ([]field, error) {
 					r := numauth.Review{Kind: kind, ID: id, Approve: approve, Reason: reason, By: by}
 					review := map[string]func(context.Context, numauth.Review) error{
-						numauth.ReviewKindLetter:        s.letters.ReviewAuthorizationLetter,
-						numauth.ReviewKindQualification: s.qualifications.ReviewQualification,
-						numauth.ReviewKindSign:          s.signs.ReviewSign,
-						numauth.ReviewKindTemplate:      s.signs.ReviewSmsTemplate,
+						numauth.ReviewKindLetter:        s.Letters.ReviewAuthorizationLetter,
+						numauth.ReviewKindQualification: s.Qualifications.ReviewQualification,
+						numauth.ReviewKindSign:          s.Signs.ReviewSign,
+						numauth.ReviewKindTemplate:      s.Signs.ReviewSmsTemplate,
 					}[kind]
 					if err := review(ctx, r); err != nil {
 						return nil, err

@@ -207,12 +207,7 @@ func provisionBench(ctx context.Context, c BenchConfig, act benchAction) ([]*ben
 		return nil, nil, err
 	}
 	defer store.DB.Close()
-	accounts := sqlstore.NewAccountService(store.DB)
-	schemes := sqlstore.NewSchemeService(store.DB)
-	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
-	if err != nil {
-		return nil, nil, err
-	}
+	accounts, schemes, codes := store.Accounts, store.Schemes, store.Codes
 	var out []*benchAccount
 	for i := range c.Accounts {
 		acct, key, err := accounts.CreateAccount(ctx, fmt.Sprintf("bench-%d", i))
@@ -238,7 +233,7 @@ func provisionBench(ctx context.Context, c BenchConfig, act benchAction) ([]*ben
 		}
 		a := &benchAccount{accessKeyID: key.ID, secret: key.Secret, schemeID: sc.ID}
 		if act.tokens {
-			billing := sqlstore.NewBillingService(store.DB)
+			billing := store.Billing
 			if _, err := billing.AddBalance(ctx, acct.ID, 1_000_000_000, "bench"); err != nil {
 				return nil, nil, err
 			}
@@ -248,13 +243,13 @@ func provisionBench(ctx context.Context, c BenchConfig, act benchAction) ([]*ben
 				}
 			}
 			vs := &numauth.VerifyScheme{AccountID: acct.ID, Name: "bench", AppName: "Bench", OsType: "iOS", BundleID: "com.example.bench"}
-			if err := sqlstore.NewVerifySchemeService(store.DB).CreateVerifyScheme(ctx, vs); err != nil {
+			if err := store.VerifySchemes.CreateVerifyScheme(ctx, vs); err != nil {
 				return nil, nil, err
 			}
 		}
 		if submail {
 			app := &numauth.SubmailApp{AccountID: acct.ID, Price: 1}
-			if err := sqlstore.NewSubmailService(store.DB).CreateSubmailApp(ctx, app); err != nil {
+			if err := store.Submail.CreateSubmailApp(ctx, app); err != nil {
 				return nil, nil, err
 			}
 			a.appID, a.appKey = app.AppID, app.AppKey
@@ -266,7 +261,7 @@ func provisionBench(ctx context.Context, c BenchConfig, act benchAction) ([]*ben
 	}
 	// Unicom's tokens live 30 minutes: long enough for any run.
 	tokens := make(chan *numauth.CarrierToken, c.Tokens)
-	issuer := sqlstore.NewCarrierTokens(store.DB)
+	issuer := sqlstore.NewCarrierTokens(store.DB) // the batch issue is sqlstore's alone, for the generator
 	for n := 0; n < c.Tokens; n += 10_000 {
 		batch := make([]numauth.CarrierToken, min(10_000, c.Tokens-n))
 		for i := range batch {

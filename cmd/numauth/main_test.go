@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/numauthtest"
 )
 
@@ -30,6 +31,9 @@ type testServer struct {
 func mustRunMain(tb testing.TB, dsn string, configure ...func(*ServeConfig)) *testServer {
 	tb.Helper()
 	dir := tb.TempDir()
+	if isPostgres(dsn) {
+		mustInstallMasterKey(tb, dir) // numauth creates none for PostgreSQL
+	}
 	s := &testServer{clock: numauthtest.NewClock(time.Now()), store: StoreConfig{DataDir: dir, DB: dsn}, logs: &lockedWriter{w: &bytes.Buffer{}}}
 	m := NewMain()
 	m.Config = ServeConfig{Store: s.store, Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", NonceEntries: 100_000}
@@ -48,6 +52,19 @@ func mustRunMain(tb testing.TB, dsn string, configure ...func(*ServeConfig)) *te
 		}
 	})
 	return s
+}
+
+// mustInstallMasterKey writes a fresh master key file into dir, as an operator does for PostgreSQL.
+func mustInstallMasterKey(tb testing.TB, dir string) []byte {
+	tb.Helper()
+	key, err := aesgcm.NewMasterKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := aesgcm.InstallMasterKey(dir, key); err != nil {
+		tb.Fatal(err)
+	}
+	return key
 }
 
 // cli runs the numauth command line in-process against the server's store and returns its output.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/delivery/webhook"
-	"github.com/numauth/numauth/sqlstore"
 )
 
 // mustSendCode stores a code and its message in the server's database the way the API will, through a
@@ -26,13 +25,9 @@ func (s *testServer) mustSendCode(tb testing.TB, accountID string, phone string)
 		tb.Fatal(err)
 	}
 	defer store.DB.Close()
-	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var id int64
 	json.Unmarshal([]byte(accountID), &id)
-	sent, err := codes.SendCode(ctx, numauth.CodeRequest{
+	sent, err := store.Codes.SendCode(ctx, numauth.CodeRequest{
 		AccountID: id, Scope: "test", Phone: phone, Locale: "en_US", Channel: s.Config.ChannelName(),
 		Text: "Your code is " + numauth.CodePlaceholder,
 	})

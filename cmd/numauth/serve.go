@@ -36,7 +36,6 @@ import (
 	"github.com/numauth/numauth/ossupload"
 	"github.com/numauth/numauth/redis"
 	"github.com/numauth/numauth/smstext"
-	"github.com/numauth/numauth/sqlstore"
 	"github.com/numauth/numauth/submail"
 )
 
@@ -295,8 +294,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = store
-	carrierTokens := sqlstore.NewCarrierTokens(store.DB)
-	gateway, simulator, err := m.Config.gateway(carrierTokens)
+	gateway, simulator, err := m.Config.gateway(store.CarrierTokens)
 	if err != nil {
 		return err
 	}
@@ -334,15 +332,13 @@ func (m *Main) Run(ctx context.Context) error {
 		publicURL = "http://" + ln.Addr().String()
 	}
 
-	accounts := sqlstore.NewAccountService(store.DB)
-	schemes := sqlstore.NewSchemeService(store.DB)
-	creds := credcache.New(accounts, 100_000)
+	creds := credcache.New(store.Accounts, 100_000)
 	if err := creds.Refresh(ctx); err != nil {
 		return err
 	}
 
 	worker, err := delivery.NewWorker(delivery.Config{
-		Outbox:      sqlstore.NewOutbox(store.DB),
+		Outbox:      store.Outbox,
 		Channels:    channels,
 		Lease:       m.Config.DeliveryLease,
 		Concurrency: m.Config.DeliveryConcurrency,
@@ -371,12 +367,8 @@ func (m *Main) Run(ctx context.Context) error {
 		creds.Run(bg, 250*time.Millisecond, m.Logger)
 	}()
 
-	codes, err := sqlstore.NewCodeService(store.DB, store.Sealer.DeriveKey("verification-codes"))
-	if err != nil {
-		return err
-	}
 	callbackWorker, err := delivery.NewCallbackWorker(delivery.CallbackConfig{
-		Outbox: sqlstore.NewCallbackOutbox(store.DB),
+		Outbox: store.Callbacks,
 		Secret: func(accountID int64) []byte { return callbackSecret(store.Sealer, accountID) },
 		Clock:  m.Clock,
 		Logger: m.Logger,
@@ -392,7 +384,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	// Every change that writes a callback event wakes the worker, so the business hears of it at once.
-	authorizations := notifyingAuthorizations{sqlstore.NewAuthorizationService(store.DB, codes), callbackWorker.Notify}
+	authorizations := notifyingAuthorizations{store.Authorizations, callbackWorker.Notify}
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
@@ -408,8 +400,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	uploads := &uploadService{u: ossUploads, publicURL: strings.TrimRight(publicURL, "/")}
-	billing := sqlstore.NewBillingService(store.DB)
-	verifier := &numauth.Verifier{Gateway: gateway, Billing: billing, Timeout: m.Config.CarrierTimeout}
+	verifier := &numauth.Verifier{Gateway: gateway, Billing: store.Billing, Timeout: m.Config.CarrierTimeout}
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
 		Limiter:        limiter,
@@ -420,25 +411,25 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicURL:      publicURL,
 		Authorizations: authorizations,
 		Tokens:         tokens,
-		Codes:          codes,
-		CAMS:           sqlstore.NewCAMSService(store.DB),
-		Templates:      sqlstore.NewTemplateService(store.DB),
-		Outbox:         sqlstore.NewOutbox(store.DB),
+		Codes:          store.Codes,
+		CAMS:           store.CAMS,
+		Templates:      store.Templates,
+		Outbox:         store.Outbox,
 		Channel:        m.Config.ChannelName(),
 		Notify:         worker.Notify,
 		Verifier:       verifier,
-		VerifySchemes:  sqlstore.NewVerifySchemeService(store.DB),
-		Billing:        billing,
+		VerifySchemes:  store.VerifySchemes,
+		Billing:        store.Billing,
 		TokenKey:       store.Sealer.DeriveKey("dypns h5 token"),
-		Letters:        sqlstore.NewLetterService(store.DB),
-		Qualifications: sqlstore.NewQualificationService(store.DB),
+		Letters:        store.Letters,
+		Qualifications: store.Qualifications,
 		Uploads:        uploads,
-		Signs:          sqlstore.NewSignService(store.DB),
+		Signs:          store.Signs,
 	})
 	pages := console.NewHandler(console.Config{
 		Authorizations: authorizations,
-		Schemes:        schemes,
-		Codes:          codes,
+		Schemes:        store.Schemes,
+		Codes:          store.Codes,
 		Tokens:         tokens,
 		Texts:          smstext.NewCatalog(),
 		Channel:        m.Config.ChannelName(),
@@ -453,7 +444,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
 	pages.Register(mux, m.withRequestID)
 	submail.NewHandler(submail.Config{
-		Apps:            sqlstore.NewSubmailService(store.DB),
+		Apps:            store.Submail,
 		Verifier:        verifier,
 		Clock:           m.Clock,
 		Logger:          m.Logger,

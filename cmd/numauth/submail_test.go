@@ -224,7 +224,7 @@ func TestCrashKeepsChargesAndVerificationsMatched(t *testing.T) {
 	}
 	defer store.DB.Close()
 	accountID, _ := strconv.ParseInt(app.AccountID, 10, 64)
-	billing := sqlstore.NewBillingService(store.DB)
+	billing := store.Billing
 	var verifications []*numauth.NumberVerification
 	var ledger []*numauth.LedgerEntry
 	for to := time.Now().Add(time.Hour); ; {
