@@ -28,8 +28,9 @@ var ErrBreakerOpen = errors.New("redis: unavailable (recent calls failed; not re
 // closes it, a failure opens it for another Cooldown. So a dead Redis costs a request nothing once the
 // breaker has opened, and numauth recovers on its own within about Cooldown of Redis coming back.
 //
-// Only failures to reach Redis count: an error reply (NOSCRIPT, a script error) shows that Redis answers,
-// and a call whose caller gave up (its context ended) says nothing about Redis either way.
+// Only failures to reach Redis count: an error reply (NOSCRIPT, a script error) shows that Redis answers;
+// a call whose caller gave up (its context ended) or that found no free connection in time says nothing
+// about Redis either way.
 //
 // Its Hook method makes it a go-redis hook, so every command of a client passes through it.
 type Breaker struct {
@@ -81,8 +82,9 @@ func (b *Breaker) Done(ctx context.Context, err error) {
 			b.log.Warn("redis answers again: calls go through", "after_failures", b.failures)
 		}
 		b.failures = 0
-	case ctx.Err() != nil:
-		// The caller left; the call says nothing about Redis. A probe's turn passes to the next call.
+	case ctx.Err() != nil || errors.Is(err, goredis.ErrPoolTimeout):
+		// The caller left, or the call waited for a free connection too long: it says nothing about Redis
+		// (a burst of calls, a starved CPU). A probe's turn passes to the next call.
 	default:
 		b.failures++
 		if b.failures >= b.threshold {

@@ -110,6 +110,9 @@ func TestBreaker(t *testing.T) {
 			}
 			b.Done(ctx, context.Canceled)
 		}
+		for range threshold * 2 {
+			mustCall(t, b, true, goredis.ErrPoolTimeout) // congestion here, not Redis down
+		}
 		for range threshold {
 			mustCall(t, b, true, errDown)
 		}
@@ -132,6 +135,8 @@ func TestClientFailsFastAndRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Generous timeouts: this test is about the breaker, and a loaded machine must not trip it early.
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 5*time.Second, 5*time.Second, 5*time.Second
 	var down atomic.Bool
 	down.Store(true)
 	var dials atomic.Int64
@@ -191,7 +196,7 @@ func TestParseURLDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if opts.DialTimeout != 100*time.Millisecond || opts.ReadTimeout != 100*time.Millisecond ||
-		opts.WriteTimeout != 100*time.Millisecond || opts.PoolTimeout != 100*time.Millisecond ||
+		opts.WriteTimeout != 100*time.Millisecond || opts.PoolTimeout != time.Second ||
 		opts.MaxRetries != -1 || opts.DialerRetries != 1 {
 		t.Errorf("defaults: dial %v read %v write %v pool %v retries %d dial attempts %d", opts.DialTimeout,
 			opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout, opts.MaxRetries, opts.DialerRetries)

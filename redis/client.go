@@ -13,15 +13,20 @@ import (
 // query). A call to a live Redis takes well under a millisecond; these bound a call to a dead or stuck one,
 // so that the request it serves fails within about 200 ms instead of go-redis's defaults (5 s timeouts,
 // 3 retries, 5 dial attempts).
+//
+// The wait for a free connection is longer: it is long under a burst of calls or a starved CPU, not when
+// Redis is down (a refused dial frees its connection at once, and the breaker stops new calls to a stuck
+// Redis after a few timeouts). At 100 ms a burst of 200 concurrent calls on a busy 2-core machine failed
+// a few of them while Redis was fine.
 const (
 	DefaultDialTimeout = 100 * time.Millisecond
 	DefaultIOTimeout   = 100 * time.Millisecond // read and write
-	DefaultPoolTimeout = 100 * time.Millisecond // waiting for a free connection
+	DefaultPoolTimeout = time.Second            // waiting for a free connection
 )
 
 // ParseURL returns client options for a redis:// or rediss:// URL, with the defaults above where the URL
 // sets no value: no retries (a refusal is better than a late answer; the caller's client retries), one dial
-// attempt per connection, and 100 ms for a dial, a read, a write or a free connection.
+// attempt per connection, 100 ms for a dial, a read or a write, and a second for a free connection.
 func ParseURL(url string) (*goredis.Options, error) {
 	opts, err := goredis.ParseURL(url)
 	if err != nil {
