@@ -18,4 +18,5 @@ type Stores struct {
 	Signs          SignService
 	CAMS           CAMSService
 	Templates      TemplateService
+	Servers        ServerRegistry
 }

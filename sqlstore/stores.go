@@ -26,5 +26,6 @@ func NewStores(db *DB, codeKey []byte) (numauth.Stores, error) {
 		Signs:          NewSignService(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),
+		Servers:        NewServerRegistry(db),
 	}, nil
 }

@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"ConcurrentSigns", testConcurrentSigns},
 		{"SmsTemplates", testSmsTemplates},
 		{"MasterKey", testMasterKey},
+		{"ServerRegistry", testServerRegistry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -153,7 +153,7 @@ func TestThrottling(t *testing.T) {
 
 // TestThrottlingWithRedis: the same through the Redis limiter that replicas share, on PostgreSQL.
 func TestThrottlingWithRedis(t *testing.T) {
-	redisURL := numauthtest.RedisURL(t)
+	redisURL := patientRedisURL(numauthtest.RedisURL(t))
 	testThrottling(t, mustRunMain(t, numauthtest.NewPostgresSchema(t), func(c *ServeConfig) { c.Redis = redisURL }))
 }
 

@@ -268,6 +268,8 @@ type Main struct {
 	cancel  context.CancelFunc
 	workers sync.WaitGroup
 	closed  sync.Once
+
+	replicas *replicaRegistry // this server's entry in the database's server registry
 }
 
 // NewMain returns a Main with the defaults.
@@ -302,16 +304,23 @@ func (m *Main) Run(ctx context.Context) error {
 	var limiter numauth.RateLimiter
 	var nonces numauth.NonceCache
 	if m.Config.Redis != "" {
-		opts, err := goredis.ParseURL(m.Config.Redis)
-		if err != nil {
-			return fmt.Errorf("redis: %w", err)
+		goredis.SetLogger(redis.Logger{Log: m.Logger})
+		// The breaker times real outages, so it keeps the wall clock even when tests move m.Clock.
+		breaker := redis.NewBreaker(redis.BreakerThreshold, redis.BreakerCooldown, numauth.SystemClock{}, m.Logger)
+		if m.redis, err = redis.NewClient(m.Config.Redis, breaker); err != nil {
+			return err
 		}
-		m.redis = goredis.NewClient(opts)
 		limiter = redis.NewLimiter(m.redis, "numauth:")
 		nonces = redis.NewNonceCache(m.redis, "numauth:")
 	} else {
 		limiter = inmem.NewLimiter(1_000_000)
 		nonces = inmem.NewNonceCache(m.Config.NonceEntries)
+	}
+	// Register in the database before serving, so that a conflict with another server is known at once.
+	state := map[bool]numauth.SharedState{true: numauth.SharedStateRedis, false: numauth.SharedStateMemory}[m.redis != nil]
+	m.replicas = newReplicaRegistry(store.Servers, state, m.Clock, m.Logger)
+	if err := m.replicas.beat(ctx); err != nil {
+		return err
 	}
 
 	tokens, err := jwtoken.New(store.Sealer.DeriveKey("authorization-jwt"))
@@ -353,6 +362,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		m.replicas.run(bg)
+	}()
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
@@ -544,6 +558,13 @@ func (m *Main) Close() error {
 		if m.redis != nil {
 			m.redis.Close()
 		}
+		if m.replicas != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if derr := m.replicas.deregister(ctx); derr != nil {
+				m.Logger.Warn("server registry: deregister", "err", derr)
+			}
+			cancel()
+		}
 		if m.store != nil {
 			err = errors.Join(err, m.store.DB.Close())
 		}
@@ -551,8 +572,13 @@ func (m *Main) Close() error {
 	return err
 }
 
-// ready answers 200 when the database (and Redis, when used) answer.
+// ready answers 200 when the database (and Redis, when used) answer and no other server sharing the
+// database conflicts with this one (see replicaRegistry); 503 with the reason otherwise.
 func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	if reason := m.replicas.notReady(); reason != "" {
+		http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, _, err := m.store.DB.SchemaVersion(ctx); err != nil {
