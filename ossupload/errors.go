@@ -3,6 +3,8 @@ package ossupload
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/numauth/numauth"
 )
@@ -25,10 +27,16 @@ var errorTable = map[string]wireError{
 	"denied":          {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy Condition failed."},
 	"invalid/" + numauth.ReasonMalformed + "/policy": {http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: the policy document is not valid."},
 	"invalid/" + numauth.ReasonRequestTooLarge:       {http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."},
-	"invalid":     {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
-	"not_found":   {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
-	"unavailable": {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
-	"internal":    {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
+	"invalid/" + numauth.ReasonLengthRequired:        {http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header."},
+	"invalid": {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
+	// OSS has no per-account storage quota; this is the code S3-compatible stores with bucket quotas use
+	// (Huawei OBS).
+	"insufficient/" + numauth.ReasonStorageQuota: {http.StatusForbidden, "InsufficientStorageSpace", "The account's storage quota does not leave room for this upload."},
+	"conflict/" + numauth.ReasonUploadExists:     {http.StatusConflict, "FileAlreadyExists", "The object you specified already exists and can not be overwritten."},
+	"throttled":                                  {http.StatusTooManyRequests, "QpsLimitExceeded", "Please reduce your request rate."},
+	"not_found":                                  {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
+	"unavailable":                                {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
+	"internal":                                   {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
 }
 
 func wireErrorOf(e *numauth.Error) wireError {
@@ -74,6 +82,9 @@ func (u *Uploads) fail(w http.ResponseWriter, r *http.Request, requestID string,
 	// Closing the connection stops a client that is still sending a refused file.
 	if r.Method == http.MethodPost {
 		h.Set("Connection", "close")
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	w.WriteHeader(we.Status)
 	w.Write([]byte(xml.Header))

@@ -49,7 +49,7 @@ func newAdminCommand() *cobra.Command {
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
 		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
-		a.priceCommand(), a.carrierCommand(), a.reviewCommand())
+		a.priceCommand(), a.carrierCommand(), a.reviewCommand(), a.storageQuotaCommand())
 	return cmd
 }
 
@@ -72,6 +72,8 @@ type services struct {
 	signs *sqlstore.SignService
 	// carrierTokens are the carrier simulator's.
 	carrierTokens *sqlstore.CarrierTokens
+	// storage holds the uploads' records and quotas.
+	storage *sqlstore.StorageService
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
 	callbackSecret func(accountID int64) []byte
 }
@@ -116,6 +118,7 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		letters:        sqlstore.NewLetterService(store.DB),
 		qualifications: sqlstore.NewQualificationService(store.DB),
 		signs:          sqlstore.NewSignService(store.DB),
+		storage:        sqlstore.NewStorageService(store.DB),
 		callbackSecret: func(accountID int64) []byte {
 			return callbackSecret(store.Sealer, accountID)
 		},
