@@ -20,12 +20,19 @@
 // On top of OSS's checks numauth accepts only JPEG, PNG, GIF and PDF files whose content (sniffed) agrees
 // with the key's extension and the file name's, and stores them with the sniffed type.
 //
+// The file streams to the store as it arrives; its length comes from the request's Content-Length (see
+// upload). Each account is bounded: Config.UploadRate uploads per second (Config.Limiter), a storage quota
+// and one object per key (Config.Records, which reserves the bytes before they are written). SweepOrphans
+// removes the files nothing cites a day after their upload.
+//
 // # Answers
 //
 // 204 by default, or 200 or 201 (with a PostResponse XML body) as success_action_status asks. Errors are
 // OSS's XML, <Error><Code/><Message/><RequestId/><HostId/></Error>, with the codes AccessDenied (403: bad
 // signature, unknown access key, expired policy, key outside the policy), InvalidPolicyDocument (400),
-// EntityTooLarge (400) and InvalidArgument (400: missing fields, bad key, refused file type).
+// EntityTooLarge (400), InvalidArgument (400: missing fields, bad key, refused file type, file not the
+// last field), MissingContentLength (411), InsufficientStorageSpace (403: over the account's quota),
+// FileAlreadyExists (409: the key holds a file) and QpsLimitExceeded (429, with Retry-After).
 //
 // # Download
 //
