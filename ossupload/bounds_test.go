@@ -78,7 +78,10 @@ func mustUsed(t *testing.T, r *rig, accountID int64) int64 {
 // TestQuotaHoldsUnderConcurrentUploads: uploads racing past the quota are refused with nothing stored,
 // and the bytes stored never exceed the quota.
 func TestQuotaHoldsUnderConcurrentUploads(t *testing.T) {
-	r := newRig(t, 0)
+	forEachEngine(t, testQuotaHoldsUnderConcurrentUploads)
+}
+
+func testQuotaHoldsUnderConcurrentUploads(t *testing.T, r *rig) {
 	account, g := mustAccount(t, r)
 	file := noisyPNG(t, 40, 1)
 	size := int64(len(file))
@@ -205,7 +208,10 @@ func TestUploadOncePerKey(t *testing.T) {
 }
 
 func TestOrphanUploadsRemovedAfterADay(t *testing.T) {
-	r := newRig(t, 0)
+	forEachEngine(t, testOrphanUploadsRemovedAfterADay)
+}
+
+func testOrphanUploadsRemovedAfterADay(t *testing.T, r *rig) {
 	account, g := mustAccount(t, r)
 	file := encodeImage(t, "png")
 	cited, orphan := g.StartPath+"letter.png", g.StartPath+"orphan.png"

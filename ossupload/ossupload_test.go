@@ -57,6 +57,21 @@ func newRig(t *testing.T, maxSize int64) *rig {
 // a temp dir), the key and the clock.
 func newRigWith(t *testing.T, cfg ossupload.Config) *rig {
 	t.Helper()
+	return newRigOn(t, filepath.Join(t.TempDir(), "numauth.db"), cfg)
+}
+
+// forEachEngine runs fn with a rig whose records are in SQLite, then in PostgreSQL (skipped unless
+// NUMAUTH_TEST_POSTGRES is set).
+func forEachEngine(t *testing.T, fn func(t *testing.T, r *rig)) {
+	t.Run("SQLite", func(t *testing.T) { fn(t, newRig(t, 0)) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		fn(t, newRigOn(t, numauthtest.NewPostgresSchema(t), ossupload.Config{}))
+	})
+}
+
+// newRigOn is newRigWith with the records in the database dsn names.
+func newRigOn(t *testing.T, dsn string, cfg ossupload.Config) *rig {
+	t.Helper()
 	store, err := blob.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +81,7 @@ func newRigWith(t *testing.T, cfg ossupload.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "numauth.db"), sealer, clock)
+	db, err := sqlstore.Open(t.Context(), dsn, sealer, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
