@@ -45,6 +45,8 @@ func Reasons() []Reason {
 		ReasonLicenseDatesNotValid, ReasonLegalPersonName, ReasonLegalIDCardNo, ReasonLegalIDCardType,
 		ReasonLegalIDCardDates, ReasonLegalIDCardDatesNotValid, ReasonAdminName, ReasonAdminIDCardNo,
 		ReasonAdminIDCardType, ReasonAdminIDCardDates, ReasonAdminIDCardDatesNotValid,
+		// storage.go
+		ReasonStorageQuota, ReasonUploadExists, ReasonUploadRate, ReasonLengthRequired,
 	}
 }
 

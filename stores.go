@@ -19,4 +19,5 @@ type Stores struct {
 	CAMS           CAMSService
 	Templates      TemplateService
 	Servers        ServerRegistry
+	Storage        StorageService
 }

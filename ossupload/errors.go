@@ -3,6 +3,8 @@ package ossupload
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/numauth/numauth"
 )
@@ -25,10 +27,16 @@ var errorTable = numauth.ErrorTable[wireError]{
 	{Kind: numauth.EDENIED}:                                                     {http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy Condition failed."},
 	{Kind: numauth.EINVALID, Reason: numauth.ReasonMalformed, Param: "policy"}:  {http.StatusBadRequest, "InvalidPolicyDocument", "Invalid Policy: the policy document is not valid."},
 	{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge}:             {http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."},
-	{Kind: numauth.EINVALID}:                                                    {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
-	{Kind: numauth.ENOTFOUND}:                                                   {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
-	{Kind: numauth.EUNAVAILABLE}:                                                {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
-	{Kind: numauth.EINTERNAL}:                                                   {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
+	{Kind: numauth.EINVALID, Reason: numauth.ReasonLengthRequired}:              {http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header."},
+	// OSS has no per-account storage quota; this is the code S3-compatible stores with bucket quotas use
+	// (Huawei OBS).
+	{Kind: numauth.EINSUFFICIENT, Reason: numauth.ReasonStorageQuota}: {http.StatusForbidden, "InsufficientStorageSpace", "The account's storage quota does not leave room for this upload."},
+	{Kind: numauth.ECONFLICT, Reason: numauth.ReasonUploadExists}:     {http.StatusConflict, "FileAlreadyExists", "The object you specified already exists and can not be overwritten."},
+	{Kind: numauth.ETHROTTLED}:                                        {http.StatusTooManyRequests, "QpsLimitExceeded", "Please reduce your request rate."},
+	{Kind: numauth.EINVALID}:                                          {http.StatusBadRequest, "InvalidArgument", "The request is not valid."},
+	{Kind: numauth.ENOTFOUND}:                                         {http.StatusNotFound, "NoSuchKey", "The specified key does not exist."},
+	{Kind: numauth.EUNAVAILABLE}:                                      {http.StatusServiceUnavailable, "ServiceUnavailable", "Please reduce your request rate."},
+	{Kind: numauth.EINTERNAL}:                                         {http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."},
 }
 
 func wireErrorOf(e *numauth.Error) wireError {
@@ -72,6 +80,9 @@ func (u *Uploads) fail(w http.ResponseWriter, r *http.Request, requestID string,
 	// Closing the connection stops a client that is still sending a refused file.
 	if r.Method == http.MethodPost {
 		h.Set("Connection", "close")
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	w.WriteHeader(we.Status)
 	w.Write([]byte(xml.Header))

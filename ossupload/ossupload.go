@@ -20,12 +20,19 @@
 // On top of OSS's checks numauth accepts only JPEG, PNG, GIF and PDF files whose content (sniffed) agrees
 // with the key's extension and the file name's, and stores them with the sniffed type.
 //
+// The file streams to the store as it arrives; its length comes from the request's Content-Length (see
+// upload). Each account is bounded: Config.UploadRate uploads per second (Config.Limiter), a storage quota
+// and one object per key (Config.Records, which reserves the bytes before they are written). SweepOrphans
+// removes the files nothing cites a day after their upload.
+//
 // # Answers
 //
 // 204 by default, or 200 or 201 (with a PostResponse XML body) as success_action_status asks. Errors are
 // OSS's XML, <Error><Code/><Message/><RequestId/><HostId/></Error>, with the codes AccessDenied (403: bad
 // signature, unknown access key, expired policy, key outside the policy), InvalidPolicyDocument (400),
-// EntityTooLarge (400) and InvalidArgument (400: missing fields, bad key, refused file type).
+// EntityTooLarge (400), InvalidArgument (400: missing fields, bad key, refused file type, file not the
+// last field), MissingContentLength (411), InsufficientStorageSpace (403: over the account's quota),
+// FileAlreadyExists (409: the key holds a file) and QpsLimitExceeded (429, with Retry-After).
 //
 // # Download
 //
@@ -35,6 +42,7 @@
 package ossupload
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -51,12 +59,14 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -79,11 +89,14 @@ const (
 // Config is what Uploads needs.
 type Config struct {
 	Store       blob.Store
-	Key         []byte        // HMAC key signing policies and download links; at least 16 bytes
-	AccessKeyID string        // shown to the browser as OSSAccessKeyId; any fixed string
-	Clock       numauth.Clock // numauth.SystemClock when nil
-	Logger      *slog.Logger  // slog.Default() when nil
-	MaxSize     int64         // DefaultMaxSize when 0
+	Records     numauth.StorageService // quotas, one object per key, orphans
+	Limiter     numauth.RateLimiter    // uploads per second per account
+	UploadRate  int                    // numauth.DefaultUploadRate when 0
+	Key         []byte                 // HMAC key signing policies and download links; at least 16 bytes
+	AccessKeyID string                 // shown to the browser as OSSAccessKeyId; any fixed string
+	Clock       numauth.Clock          // numauth.SystemClock when nil
+	Logger      *slog.Logger           // slog.Default() when nil
+	MaxSize     int64                  // DefaultMaxSize when 0
 }
 
 // Uploads grants, receives and serves uploaded files.
@@ -96,6 +109,12 @@ type Uploads struct {
 func New(cfg Config) (*Uploads, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("ossupload: no store")
+	}
+	if cfg.Records == nil || cfg.Limiter == nil {
+		return nil, errors.New("ossupload: no upload records or rate limiter")
+	}
+	if cfg.UploadRate == 0 {
+		cfg.UploadRate = numauth.DefaultUploadRate
 	}
 	if len(cfg.Key) < 16 {
 		return nil, errors.New("ossupload: the HMAC key must be at least 16 bytes")
@@ -342,18 +361,34 @@ func denied(detail string, format string, args ...any) *numauth.Error {
 	return &numauth.Error{Kind: numauth.EDENIED, Detail: detail, Internal: fmt.Sprintf(format, args...)}
 }
 
-// upload checks and stores one PostObject form. The fields before the file are read into memory within
-// small bounds and the policy is verified before any of the file is read; the file itself is read to at
-// most the allowed size, since Store.Put needs its length up front.
+// upload checks and stores one PostObject form, streaming the file to the store: no more of it is held
+// in memory than the copy buffers. The fields before the file are read into memory within small bounds
+// and the policy is verified before any of the file is read.
+//
+// The store needs the file's length before its first byte (an S3 PUT declares it), and a form does not
+// say it. It follows from the request's Content-Length, though, since the file is the form's last field
+// (OSS requires it): the length is what is left after the bytes before the file's data and the closing
+// delimiter. A form shaped otherwise (fields after the file, another epilogue) yields a file part of
+// another length, which the store's exact read catches before anything is kept, and is refused.
 func (u *Uploads) upload(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, u.cfg.MaxSize+maxFormBytes+16<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return refused("The body of your POST request is not well-formed multipart/form-data.", "multipart: %v", err)
+	bound := u.cfg.MaxSize + maxFormBytes + 16<<10
+	if r.ContentLength < 0 {
+		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonLengthRequired, Internal: "upload without Content-Length"}
 	}
+	if r.ContentLength > bound {
+		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge, Internal: fmt.Sprintf("body of %d bytes", r.ContentLength)}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, bound)
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	boundary := params["boundary"]
+	if err != nil || mediaType != "multipart/form-data" || boundary == "" {
+		return refused("The body of your POST request is not well-formed multipart/form-data.", "content type %q", r.Header.Get("Content-Type"))
+	}
+	head := &headRecorder{r: r.Body, max: maxHeadBytes}
+	mr := multipart.NewReader(head, boundary)
 	fields := map[string]string{}
 	formBytes := 0
-	for {
+	for parts := 1; ; parts++ {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			return refused("Bucket POST must contain a field named 'file'.", "no file part")
@@ -367,7 +402,12 @@ func (u *Uploads) upload(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			return u.store(w, r, part, p, key, fields["success_action_status"])
+			start, ok := partDataOffset(head.stop(), boundary, parts)
+			if !ok {
+				return refused("The body of your POST request is not well-formed multipart/form-data.", "file part offset not found")
+			}
+			size := r.ContentLength - int64(start) - int64(len("\r\n--"+boundary+"--\r\n"))
+			return u.store(w, r, part, p, key, size, fields["success_action_status"])
 		}
 		if name == "" {
 			continue
@@ -390,11 +430,118 @@ func (u *Uploads) upload(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// maxHeadBytes bounds what comes before the file's data (the fields, their part headers, and the
+// multipart reader's read-ahead): the fields are bounded by maxFormBytes, their headers are not, so
+// this bounds them too.
+const maxHeadBytes = maxFormBytes + 64<<10 + 4<<10
+
+var errHeadTooLarge = errors.New("form before the file over its bound")
+
+// headRecorder keeps the first bytes of a body, up to max, until stop: what partDataOffset reads.
+type headRecorder struct {
+	r       io.Reader
+	max     int
+	buf     []byte
+	stopped bool
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if !h.stopped {
+		if len(h.buf)+n > h.max {
+			return 0, errHeadTooLarge
+		}
+		h.buf = append(h.buf, p[:n]...)
+	}
+	return n, err
+}
+
+// stop returns the bytes kept and keeps no more.
+func (h *headRecorder) stop() []byte {
+	b := h.buf
+	h.buf, h.stopped = nil, true
+	return b
+}
+
+var crlf = []byte("\r\n")
+
+// partDataOffset returns the offset in body, the first bytes of a multipart body, at which the data of its
+// n-th part (from 1) begins, reading the delimiters as mime/multipart does with CRLF line ends; false when
+// body does not reach that far or is shaped otherwise.
+func partDataOffset(body []byte, boundary string, n int) (int, bool) {
+	dash := []byte("--" + boundary)
+	pos := 0
+	for i := 1; i <= n; i++ {
+		at := -1
+		if i == 1 {
+			// The first delimiter line, after any preamble.
+			for line := 0; line < len(body); {
+				end := bytes.IndexByte(body[line:], '\n')
+				if end < 0 {
+					break
+				}
+				rest := body[line : line+end]
+				if bytes.HasPrefix(rest, dash) && len(bytes.TrimRight(rest[len(dash):], " \t\r")) == 0 {
+					at = line
+					break
+				}
+				line += end + 1
+			}
+		} else {
+			// A part ends at CRLF, the dash-boundary and then white space, a line end or "--".
+			for from := pos; ; {
+				k := bytes.Index(body[from:], append(crlf[:2:2], dash...))
+				if k < 0 {
+					return 0, false
+				}
+				k += from
+				after := body[k+2+len(dash):]
+				if len(after) == 0 {
+					return 0, false
+				}
+				c := after[0]
+				if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+					at = k + 2
+					break
+				}
+				if c == '-' {
+					return 0, false // the close delimiter, or data we cannot tell from it
+				}
+				from = k + 1
+			}
+		}
+		if at < 0 {
+			return 0, false
+		}
+		j := at + len(dash)
+		for j < len(body) && (body[j] == ' ' || body[j] == '\t') {
+			j++
+		}
+		if !bytes.HasPrefix(body[j:], crlf) {
+			return 0, false
+		}
+		j += 2
+		if bytes.HasPrefix(body[j:], crlf) {
+			pos = j + 2 // a part without headers
+			continue
+		}
+		k := bytes.Index(body[j:], []byte("\r\n\r\n"))
+		if k < 0 {
+			return 0, false
+		}
+		pos = j + k + 4
+	}
+	return pos, true
+}
+
 // bodyError turns a failure to read the form into the client's error: a body over the bound is too large,
 // anything else (a cut connection, a broken boundary) is malformed.
 func bodyError(err error, format string, args ...any) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge, Internal: fmt.Sprintf(format, args...), Err: err}
+	}
+	if errors.Is(err, errHeadTooLarge) {
+		return &numauth.Error{Kind: numauth.EINVALID, Detail: "Your form fields exceed the maximum allowed size.", Internal: fmt.Sprintf(format, args...), Err: err}
 	}
 	return &numauth.Error{Kind: numauth.EINVALID, Detail: "The body of your POST request is not well-formed multipart/form-data.",
 		Internal: fmt.Sprintf(format, args...), Err: err}
@@ -434,45 +581,113 @@ func (u *Uploads) verify(fields map[string]string) (*policy, string, error) {
 	return p, key, nil
 }
 
-// store reads the file within the allowed size, checks its type and stores it.
-func (u *Uploads) store(w http.ResponseWriter, r *http.Request, part io.Reader, p *policy, key, status string) error {
+// account is the account a policy is for: its key condition begins with the account's id (StartPath).
+func (p *policy) account() (int64, bool) {
+	id, _, ok := strings.Cut(p.keyValue, "/")
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, ok && err == nil && n > 0
+}
+
+// fileSource is the file part as the store reads it: it notes how much was read, whether the part
+// ended, and its first error, so that a failed Put can be told apart from a client's fault. The store
+// may read from another goroutine (an HTTP transport's), hence the lock.
+type fileSource struct {
+	r io.Reader
+
+	mu   sync.Mutex
+	n    int64
+	eof  bool
+	fail error
+}
+
+func (f *fileSource) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n += int64(n)
+	switch {
+	case err == io.EOF:
+		f.eof = true
+	case err != nil && f.fail == nil:
+		f.fail = err
+	}
+	return n, err
+}
+
+// store checks the file's declared size and type, the account's upload rate, reserves the bytes against
+// its quota and streams the file to the store.
+func (u *Uploads) store(w http.ResponseWriter, r *http.Request, part *multipart.Part, p *policy, key string, size int64, status string) error {
+	ctx := r.Context()
 	limit := u.cfg.MaxSize
 	if p.maxSize >= 0 && p.maxSize < limit {
 		limit = p.maxSize
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(part, limit+1))
-	if err != nil {
-		return bodyError(err, "read file")
+	if size > limit {
+		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge, Internal: fmt.Sprintf("file of %d bytes, over %d", size, limit)}
 	}
-	if n > limit {
-		return &numauth.Error{Kind: numauth.EINVALID, Reason: numauth.ReasonRequestTooLarge, Internal: fmt.Sprintf("file over %d bytes", limit)}
+	if size < 0 {
+		return refused(notLast, "file length %d from the Content-Length", size)
 	}
-	if n < p.minSize {
-		return refused("Your proposed upload is smaller than the minimum allowed size.", "file of %d bytes under %d", n, p.minSize)
+	if size < p.minSize {
+		return refused("Your proposed upload is smaller than the minimum allowed size.", "file of %d bytes under %d", size, p.minSize)
 	}
-
-	data := buf.Bytes()
-	got := sniff(data[:min(len(data), 512)])
 	want, ok := typeByExt[strings.ToLower(path.Ext(key))]
 	if !ok {
 		return refused("Only jpg, jpeg, png, gif and pdf files may be uploaded.", "key extension of %q", key)
 	}
+	account, ok := p.account()
+	if !ok {
+		return denied("Invalid according to Policy: Policy Condition failed.", "policy key condition %q names no account", p.keyValue)
+	}
+	allowed, retry, err := u.cfg.Limiter.Allow(ctx, "upload:"+strconv.FormatInt(account, 10), u.cfg.UploadRate, time.Second, u.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if !allowed {
+		return &numauth.Error{Kind: numauth.ETHROTTLED, Reason: numauth.ReasonUploadRate, RetryAfter: retry,
+			Internal: fmt.Sprintf("account %d over %d uploads per second", account, u.cfg.UploadRate)}
+	}
+
+	src := &fileSource{r: part}
+	br := bufio.NewReaderSize(src, 512)
+	head, err := br.Peek(min(512, int(size)))
+	if err != nil && err != io.EOF {
+		return bodyError(err, "read file")
+	}
+	got := sniff(head)
 	if got != want {
 		return refused("The file's content is not what its extension says.", "key %q sniffed as %s", key, got)
 	}
-	if fh, ok := part.(interface{ FileName() string }); ok {
-		if ext := strings.ToLower(path.Ext(fh.FileName())); ext != "" && typeByExt[ext] != got {
-			return refused("The file's content is not what its extension says.", "file name %q sniffed as %s", fh.FileName(), got)
-		}
+	if ext := strings.ToLower(path.Ext(part.FileName())); ext != "" && typeByExt[ext] != got {
+		return refused("The file's content is not what its extension says.", "file name %q sniffed as %s", part.FileName(), got)
 	}
 
-	if err := u.cfg.Store.Put(r.Context(), key, bytes.NewReader(data), n, got); err != nil {
+	if err := u.cfg.Records.ReserveUpload(ctx, account, key, size); err != nil {
+		return err
+	}
+	sum := md5.New()
+	if err := u.cfg.Store.Put(ctx, key, io.TeeReader(br, sum), size, got); err != nil {
+		// The reservation goes whatever happened to the request: nothing was stored.
+		if cerr := u.cfg.Records.CancelUpload(context.WithoutCancel(ctx), account, key); cerr != nil {
+			logger(r).Error("upload reservation not released; the sweeper takes it in a day", "key", key, "err", cerr)
+		}
+		src.mu.Lock()
+		n, eof, fail := src.n, src.eof, src.fail
+		src.mu.Unlock()
+		switch {
+		case fail != nil:
+			return bodyError(fail, "read file")
+		case eof && n != size || n > size:
+			return refused(notLast, "file part of another length than the %d bytes the Content-Length leaves", size)
+		}
 		return numauth.Internal(err, "store upload %s", key)
 	}
-	sum := md5.Sum(data)
-	etag := `"` + strings.ToUpper(hex.EncodeToString(sum[:])) + `"`
-	logger(r).Info("upload stored", "key", key, "size", n, "type", got)
+	if err := u.cfg.Records.CompleteUpload(context.WithoutCancel(ctx), account, key); err != nil {
+		// The object is stored but its record still says pending: the sweeper removes both in a day.
+		return numauth.Internal(err, "complete upload %s", key)
+	}
+	etag := `"` + strings.ToUpper(hex.EncodeToString(sum.Sum(nil))) + `"`
+	logger(r).Info("upload stored", "key", key, "size", size, "type", got)
 
 	w.Header().Set("ETag", etag)
 	switch status {
@@ -490,6 +705,9 @@ func (u *Uploads) store(w http.ResponseWriter, r *http.Request, part io.Reader, 
 	}
 	return nil
 }
+
+// notLast is the message for a form whose file is not where the Content-Length says.
+const notLast = "The file must be the last field of the form, followed only by the closing boundary and CRLF."
 
 type postResponse struct {
 	XMLName xml.Name `xml:"PostResponse"`

@@ -18,14 +18,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/blob"
+	"github.com/numauth/numauth/inmem"
 	"github.com/numauth/numauth/numauthtest"
 	"github.com/numauth/numauth/ossupload"
+	"github.com/numauth/numauth/sqlstore"
 )
 
 var (
@@ -38,25 +42,69 @@ const accessKeyID = "numauth-upload"
 type rig struct {
 	uploads *ossupload.Uploads
 	store   *blob.Dir
+	db      *sqlstore.DB
+	records *sqlstore.StorageService
 	clock   *numauthtest.Clock
 	srv     *httptest.Server
 }
 
 func newRig(t *testing.T, maxSize int64) *rig {
 	t.Helper()
+	return newRigWith(t, ossupload.Config{MaxSize: maxSize, Limiter: inmem.NewLimiter(1000)})
+}
+
+// newRigWith serves uploads configured as cfg, filling in the store (a directory), the records (SQLite in
+// a temp dir), the key and the clock.
+func newRigWith(t *testing.T, cfg ossupload.Config) *rig {
+	t.Helper()
+	return newRigOn(t, filepath.Join(t.TempDir(), "numauth.db"), cfg)
+}
+
+// forEachEngine runs fn with a rig whose records are in SQLite, then in PostgreSQL (skipped unless
+// NUMAUTH_TEST_POSTGRES is set).
+func forEachEngine(t *testing.T, fn func(t *testing.T, r *rig)) {
+	t.Run("SQLite", func(t *testing.T) { fn(t, newRig(t, 0)) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		fn(t, newRigOn(t, numauthtest.NewPostgresSchema(t), ossupload.Config{}))
+	})
+}
+
+// newRigOn is newRigWith with the records in the database dsn names.
+func newRigOn(t *testing.T, dsn string, cfg ossupload.Config) *rig {
+	t.Helper()
 	store, err := blob.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := numauthtest.NewClock(t0)
-	u, err := ossupload.New(ossupload.Config{Store: store, Key: hmacKey, AccessKeyID: accessKeyID, Clock: clock,
-		Logger: slog.New(slog.DiscardHandler), MaxSize: maxSize})
+	sealer, err := aesgcm.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(t.Context(), dsn, sealer, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.EnsureSchema(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	records := sqlstore.NewStorageService(db)
+	cfg.Store, cfg.Records, cfg.Key, cfg.AccessKeyID, cfg.Clock = store, records, hmacKey, accessKeyID, clock
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Limiter == nil {
+		cfg.Limiter = inmem.NewLimiter(1000)
+	}
+	if cfg.UploadRate == 0 {
+		cfg.UploadRate = 1000 // tests that do not test the rate post many forms within one fake second
+	}
+	u, err := ossupload.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(u.Handler())
 	t.Cleanup(srv.Close)
-	return &rig{uploads: u, store: store, clock: clock, srv: srv}
+	return &rig{uploads: u, store: store, db: db, records: records, clock: clock, srv: srv}
 }
 
 func mustGrant(t *testing.T, r *rig) *ossupload.Grant {

@@ -27,5 +27,6 @@ func NewStores(db *DB, codeKey []byte) (numauth.Stores, error) {
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),
 		Servers:        NewServerRegistry(db),
+		Storage:        NewStorageService(db),
 	}, nil
 }

@@ -102,6 +102,9 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"SmsTemplates", testSmsTemplates},
 		{"MasterKey", testMasterKey},
 		{"ServerRegistry", testServerRegistry},
+		{"StorageQuota", testStorageQuota},
+		{"ConcurrentReservations", testConcurrentReservations},
+		{"OrphanUploads", testOrphanUploads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

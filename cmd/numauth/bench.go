@@ -23,6 +23,7 @@ import (
 
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/alibaba"
+	"github.com/numauth/numauth/ossupload"
 	"github.com/numauth/numauth/sqlstore"
 )
 
@@ -39,6 +40,8 @@ type BenchConfig struct {
 	Ceiling     bool
 	Tokens      int
 	Output      string
+	UploadSize  int64 // --action upload: bytes of each file
+	ServerPID   int   // --action upload: the server process whose memory is measured
 }
 
 // benchAction is an action the load generator knows how to call.
@@ -119,7 +122,9 @@ to --target for --duration and reports requests/s, latency percentiles and error
 generator first runs against the server's /healthz, so both figures come from one run. With --rate the
 load is open-loop at that many requests per second and latency counts from each request's scheduled time.
 The number-verification actions (vfmobile/verify, VerifyMobile, GetMobile) spend carrier-simulator tokens:
-run the server under test with --carrier simulator, or every request fails as a carrier failure.`,
+run the server under test with --carrier simulator, or every request fails as a carrier failure.
+--action upload instead sends --concurrency form uploads of --upload-size bytes at once to /upload and, with
+--server-pid, reports how much the server's resident memory grew over its idle size.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
@@ -141,6 +146,8 @@ run the server under test with --carrier simulator, or every request fails as a 
 	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
 	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify, VerifyMobile, GetMobile: simulator tokens to issue before the run (one per request; the server must run with --carrier simulator)")
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
+	fs.Int64Var(&c.UploadSize, "upload-size", ossupload.DefaultMaxSize, "--action upload: bytes of each uploaded file")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "--action upload: process id of the server, whose resident memory is reported (Linux /proc)")
 	return cmd
 }
 
@@ -159,12 +166,15 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
-	act, ok := benchActions[c.Action]
-	if !ok {
-		return fmt.Errorf("--action %q: bench knows %s", c.Action, strings.Join(sortedKeys(benchActions), ", "))
-	}
 	if c.Accounts < 1 || c.Concurrency < 1 {
 		return fmt.Errorf("--accounts and --concurrency must be at least 1")
+	}
+	if c.Action == uploadBenchAction {
+		return runUploadBench(ctx, out, c)
+	}
+	act, ok := benchActions[c.Action]
+	if !ok {
+		return fmt.Errorf("--action %q: bench knows %s and %s", c.Action, strings.Join(sortedKeys(benchActions), ", "), uploadBenchAction)
 	}
 	accounts, tokens, err := provisionBench(ctx, c, act)
 	if err != nil {

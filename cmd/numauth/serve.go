@@ -409,10 +409,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("--blob: %w", err)
 	}
 	ossUploads, err := ossupload.New(ossupload.Config{Store: blobs, Key: store.Sealer.DeriveKey("oss uploads"),
-		AccessKeyID: "numauth-upload", Clock: m.Clock, Logger: m.Logger})
+		AccessKeyID: "numauth-upload", Clock: m.Clock, Logger: m.Logger,
+		Records: store.Storage, Limiter: limiter})
 	if err != nil {
 		return err
 	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		ossUploads.RunSweeper(bg, orphanSweepInterval, orphanSweepBatch)
+	}()
 	uploads := &uploadService{u: ossUploads, publicURL: strings.TrimRight(publicURL, "/")}
 	verifier := &numauth.Verifier{Gateway: gateway, Billing: store.Billing, Timeout: m.Config.CarrierTimeout}
 	rpc := alibaba.NewServer(alibaba.Config{
@@ -675,6 +681,13 @@ const sweepInterval = 30 * time.Second
 
 // sweepBatch bounds one sweep transaction; a full batch is followed by another at once.
 const sweepBatch = 500
+
+// orphanSweepInterval is how often uploads that nothing references are looked for; orphanSweepBatch
+// bounds one sweep's transaction and the objects it deletes before the next.
+const (
+	orphanSweepInterval = time.Minute
+	orphanSweepBatch    = 100
+)
 
 // sweepAuthorizations records expiries until ctx ends.
 func sweepAuthorizations(ctx context.Context, auths numauth.AuthorizationService, log *slog.Logger) {

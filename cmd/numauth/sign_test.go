@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,12 +36,19 @@ func failure(tb testing.TB, err error) (int, string) {
 	return se.HttpStatus(), se.ErrorCode()
 }
 
+// uploadSeq numbers the helpers' uploads: a key takes one object only, so each call uploads under its own
+// directory.
+var uploadSeq atomic.Int64
+
+func uploadDir() string { return fmt.Sprintf("u%d/", uploadSeq.Add(1)) }
+
 // mustSubmitQualification uploads the pictures of a qualification for a third party's signatures,
 // organization 91330100MA27XXXX0A, and submits it; it returns the qualification's id.
 func mustSubmitQualification(tb testing.TB, s *testServer, a tenant, name string) string {
 	tb.Helper()
 	g := s.qualificationUpload(tb, a)
-	key := func(file string) string { return g.StartPath + file }
+	dir := uploadDir()
+	key := func(file string) string { return g.StartPath + dir + file }
 	for _, file := range []string{"admin-portrait.png", "admin-emblem.png", "license.png"} {
 		if status := formUpload(tb, g, key(file), file, pngFile(tb)); status != 200 {
 			tb.Fatalf("upload %s: %d", file, status)
@@ -78,7 +87,7 @@ func mustSubmitQualification(tb testing.TB, s *testServer, a tenant, name string
 func mustCreateLetter(tb testing.TB, s *testServer, a tenant, name, code string, signs ...string) string {
 	tb.Helper()
 	g := s.qualificationUpload(tb, a)
-	key := g.StartPath + "letter.png"
+	key := g.StartPath + uploadDir() + "letter.png"
 	if status := formUpload(tb, g, key, "letter.png", pngFile(tb)); status != 200 {
 		tb.Fatalf("upload: %d", status)
 	}
