@@ -73,28 +73,10 @@ func TestReadmeGoExampleRuns(t *testing.T) {
 		t.Errorf("README.md does not say `go get %s` (the version in go.mod)", pin)
 	}
 
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("skipping the run: no go command on the PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "getauthorizationurl")
-	build := exec.Command(goTool, "build", "-o", bin, "./examples/getauthorizationurl")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/getauthorizationurl: %v\n%s", err, out)
-	}
-
 	s := mustRunMain(t, "")
 	acct := s.mustCreateAccount(t, "acme")
 	scheme := s.mustCreateScheme(t, acct, "approved", "--purpose", "售后回访")
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, append([]string{"-endpoint", s.Addr()}, args...)...)
-		cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID="+acct.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+acct.Secret)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		return out.String(), err
-	}
+	run := exampleRunner(t, "getauthorizationurl", s, acct)
 	out, err := run("-scheme", scheme, "-phone", "13900000000")
 	if err != nil || !strings.HasPrefix(out, "http://"+s.Addr()+"/authorize?token=ey") {
 		t.Errorf("the example: %v\n%s\nwant the AuthorizationUrl", err, out)
@@ -102,5 +84,46 @@ func TestReadmeGoExampleRuns(t *testing.T) {
 	out, err = run("-scheme", scheme, "-phone", "123")
 	if err == nil || !strings.Contains(out, "MobileNumberIllgeal") {
 		t.Errorf("the example with a bad number: %v\n%s\nwant it to fail with MobileNumberIllgeal", err, out)
+	}
+}
+
+// TestCommonRequestExample runs examples/commonrequest, the program README's worked requests use, for an
+// answer and for an error.
+func TestCommonRequestExample(t *testing.T) {
+	s := mustRunMain(t, "")
+	acct := s.mustCreateAccount(t, "acme")
+	run := exampleRunner(t, "commonrequest", s, acct)
+	out, err := run("-action", "SendSmsVerifyCode", "PhoneNumber=13900000000", "SignName=Acme", "TemplateCode=100001",
+		`TemplateParam={"code":"##code##","min":"5"}`)
+	if err != nil || !strings.Contains(out, `"Code":"OK"`) || !strings.Contains(out, `"BizId":"`) {
+		t.Errorf("SendSmsVerifyCode: %v\n%s\nwant Code OK and a BizId", err, out)
+	}
+	out, err = run("-version", "2020-06-06", "-action", "GetChatappVerifyCode", "CustSpaceId=cams-none",
+		"PhoneNumber=8613800001234", "Method=sms", "Locale=zh_CN")
+	if err == nil || !strings.HasPrefix(out, "HTTP 4") {
+		t.Errorf("GetChatappVerifyCode in an unknown space: %v\n%s\nwant it to fail with HTTP 4xx", err, out)
+	}
+}
+
+// exampleRunner builds examples/NAME and returns a function that runs it against s with acct's keys.
+func exampleRunner(t *testing.T, name string, s *testServer, acct tenant) func(args ...string) (string, error) {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("skipping: no go command on the PATH to build examples/%s: %v", name, err)
+	}
+	bin := filepath.Join(t.TempDir(), name)
+	build := exec.Command(goTool, "build", "-o", bin, "./examples/"+name)
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
+	}
+	return func(args ...string) (string, error) {
+		cmd := exec.Command(bin, append([]string{"-endpoint", s.Addr()}, args...)...)
+		cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID="+acct.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+acct.Secret)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
 	}
 }
