@@ -24,6 +24,12 @@ type Account struct {
 	CreatedAt time.Time
 }
 
+// AccountFilter narrows FindAccounts.
+type AccountFilter struct {
+	Name  string // only accounts of exactly this name
+	Limit int    // 0 means a default bound
+}
+
 // AccessKey is a credential an SDK signs requests with. UserID is 0 for the account's root keys.
 type AccessKey struct {
 	ID        string // the AccessKeyId
@@ -72,6 +78,9 @@ type AccountService interface {
 	CreateAccount(ctx context.Context, name string) (*Account, *AccessKey, error)
 	// FindAccountByID returns ENOTFOUND for an unknown id.
 	FindAccountByID(ctx context.Context, id int64) (*Account, error)
+	// FindAccounts lists accounts, newest first, without numauth's own (SystemAccountID); EINVALID for a
+	// negative limit. It spans every tenant: only admin paths call it.
+	FindAccounts(ctx context.Context, f AccountFilter) ([]*Account, error)
 	// SetAccountState returns ENOTFOUND for an unknown account.
 	SetAccountState(ctx context.Context, id int64, state AccountState) error
 	// SetSubscription switches a product on or off; ENOTFOUND for an unknown account.

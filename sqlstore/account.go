@@ -61,6 +61,46 @@ func (s *AccountService) FindAccountByID(ctx context.Context, id int64) (*numaut
 	return a, nil
 }
 
+// FindAccounts lists accounts, newest first, without numauth's own; see numauth.AccountService.
+func (s *AccountService) FindAccounts(ctx context.Context, f numauth.AccountFilter) ([]*numauth.Account, error) {
+	if f.Limit < 0 {
+		return nil, numauth.Malformed("Limit", "negative limit")
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = defaultFindLimit
+	}
+	limit = min(limit, maxFindLimit)
+	q, args := `SELECT id, name, state, created_at FROM accounts WHERE id <> ?`, []any{numauth.SystemAccountID}
+	if f.Name != "" {
+		q, args = q+` AND name = ?`, append(args, f.Name)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit)
+	var as []*numauth.Account
+	err := s.db.view(ctx, func(tx *tx) error {
+		rows, err := tx.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a := &numauth.Account{}
+			var created int64
+			if err := rows.Scan(&a.ID, &a.Name, &a.State, &created); err != nil {
+				return err
+			}
+			a.CreatedAt = fromDB(created)
+			as = append(as, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, storeError("find accounts", err)
+	}
+	return as, nil
+}
+
 // SetAccountState returns ENOTFOUND for an unknown account, EINVALID for an unknown state.
 func (s *AccountService) SetAccountState(ctx context.Context, id int64, state numauth.AccountState) error {
 	if state != numauth.AccountActive && state != numauth.AccountSuspended {

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"Schema", testSchema},
 		{"CreateAccount", testCreateAccount},
 		{"FindAccountByID", testFindAccountByID},
+		{"FindAccounts", testFindAccounts},
 		{"SetAccountState", testSetAccountState},
 		{"SetSubscription", testSetSubscription},
 		{"AccessKeys", testAccessKeys},
@@ -231,6 +232,63 @@ func testFindAccountByID(t *testing.T, open opener) {
 		f := mustOpen(t, open)
 		_, err := f.Accounts.FindAccountByID(t.Context(), 1234567890123456)
 		checkError(t, err, numauth.ENOTFOUND, "")
+	})
+}
+
+func testFindAccounts(t *testing.T, open opener) {
+	t.Run("ListsNewestFirstWithoutSystemAccount", func(t *testing.T) {
+		f := mustOpen(t, open)
+		a, _ := mustCreateAccount(t, f, "acme")
+		f.clock.Advance(time.Second)
+		b, _ := mustCreateAccount(t, f, "globex")
+		if err := f.Accounts.SetAccountState(t.Context(), a.ID, numauth.AccountSuspended); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.Accounts.FindAccounts(t.Context(), numauth.AccountFilter{})
+		if err != nil {
+			t.Fatalf("FindAccounts: %v", err)
+		}
+		want := []*numauth.Account{
+			{ID: b.ID, Name: "globex", State: numauth.AccountActive, CreatedAt: start.Add(time.Second)},
+			{ID: a.ID, Name: "acme", State: numauth.AccountSuspended, CreatedAt: start},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("FindAccounts (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("NameAndLimitNarrow", func(t *testing.T) {
+		f := mustOpen(t, open)
+		a1, _ := mustCreateAccount(t, f, "acme")
+		f.clock.Advance(time.Second)
+		mustCreateAccount(t, f, "globex")
+		f.clock.Advance(time.Second)
+		a2, _ := mustCreateAccount(t, f, "acme")
+		for _, tc := range []struct {
+			name   string
+			filter numauth.AccountFilter
+			want   []int64
+		}{
+			{"ByName", numauth.AccountFilter{Name: "acme"}, []int64{a2.ID, a1.ID}},
+			{"ByNameLimited", numauth.AccountFilter{Name: "acme", Limit: 1}, []int64{a2.ID}},
+			{"UnknownName", numauth.AccountFilter{Name: "initech"}, nil},
+		} {
+			got, err := f.Accounts.FindAccounts(t.Context(), tc.filter)
+			if err != nil {
+				t.Fatalf("%s: FindAccounts: %v", tc.name, err)
+			}
+			var ids []int64
+			for _, a := range got {
+				ids = append(ids, a.ID)
+			}
+			if diff := cmp.Diff(tc.want, ids); diff != "" {
+				t.Errorf("%s: FindAccounts ids (-want +got):\n%s", tc.name, diff)
+			}
+		}
+	})
+	t.Run("NegativeLimitIsInvalid", func(t *testing.T) {
+		f := mustOpen(t, open)
+		_, err := f.Accounts.FindAccounts(t.Context(), numauth.AccountFilter{Limit: -1})
+		checkError(t, err, numauth.EINVALID, "")
 	})
 }
 

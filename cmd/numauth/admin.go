@@ -140,7 +140,7 @@ func requireFlags(cmd *cobra.Command, names ...string) {
 }
 
 func (a *admin) accountCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "account", Short: "Create, suspend and resume accounts"}
+	cmd := &cobra.Command{Use: "account", Short: "Create, list, suspend and resume accounts"}
 
 	var name string
 	create := &cobra.Command{
@@ -179,8 +179,41 @@ func (a *admin) accountCommand() *cobra.Command {
 		requireFlags(c, "account")
 		return c
 	}
-	cmd.AddCommand(create, state("suspend", numauth.AccountSuspended), state("resume", numauth.AccountActive))
+	var listName string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts, newest first, to find a lost account id (-o json: a JSON array)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return list(a, cmd, func(ctx context.Context, s services) ([]accountRow, error) {
+				accts, err := s.accounts.FindAccounts(ctx, numauth.AccountFilter{Name: listName, Limit: limit})
+				if err != nil {
+					return nil, err
+				}
+				rows := make([]accountRow, 0, len(accts))
+				for _, acct := range accts {
+					rows = append(rows, accountRow{AccountId: acct.ID, Name: acct.Name, State: string(acct.State),
+						CreatedAt: acct.CreatedAt.UTC().Format(time.RFC3339)})
+				}
+				return rows, nil
+			}, "ACCOUNTID\tNAME\tSTATE\tCREATED", func(r accountRow) string {
+				return strings.Join([]string{strconv.FormatInt(r.AccountId, 10), r.Name, r.State, r.CreatedAt}, "\t")
+			})
+		},
+	}
+	list.Flags().StringVar(&listName, "name", "", "only accounts of exactly this name")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.AddCommand(create, list, state("suspend", numauth.AccountSuspended), state("resume", numauth.AccountActive))
 	return cmd
+}
+
+// accountRow is one row of `admin account list`.
+type accountRow struct {
+	AccountId int64
+	Name      string
+	State     string
+	CreatedAt string
 }
 
 func (a *admin) subscriptionCommand() *cobra.Command {
