@@ -187,7 +187,7 @@ func (a *admin) accountCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return list(a, cmd, func(ctx context.Context, s services) ([]accountRow, error) {
-				accts, err := s.accounts.FindAccounts(ctx, numauth.AccountFilter{Name: listName, Limit: limit})
+				accts, err := s.Accounts.FindAccounts(ctx, numauth.AccountFilter{Name: listName, Limit: limit})
 				if err != nil {
 					return nil, err
 				}
