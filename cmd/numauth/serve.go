@@ -63,6 +63,10 @@ type ServeConfig struct {
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
+
+	// ConsentCodeLimits bound the consent pages' code requests per client and per number; zero is none
+	// (the flags default to console.DefaultCodeRequestLimits).
+	ConsentCodeLimits console.CodeRequestLimits
 }
 
 func (c *ServeConfig) addFlags(cmd *cobra.Command) {
@@ -85,6 +89,9 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
+	c.ConsentCodeLimits = console.DefaultCodeRequestLimits
+	fs.Var(limitFlag{&c.ConsentCodeLimits.PerIP}, "consent-codes-per-ip", "code requests on the consent and withdrawal pages from one client address (IPv6: its /64), N/WINDOW; 0 is no limit")
+	fs.Var(limitFlag{&c.ConsentCodeLimits.PerNumber}, "consent-codes-per-number", "code requests on the consent and withdrawal pages for one phone number, N/WINDOW; 0 is no limit")
 }
 
 // ChannelName is the channel new messages go to.
@@ -330,7 +337,17 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Clock:          m.Clock,
 		Logger:         m.Logger,
+		Limiter:        limiter,
+		Limits:         m.Config.ConsentCodeLimits,
 	})
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Sends the withdrawal codes the page queues; Close stops the server before bg ends.
+		if err := pages.Run(bg); err != nil {
+			m.Logger.Error("withdrawal code sender", "err", err)
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
