@@ -343,10 +343,13 @@ func (ex *exchange) fail(err error) {
 	if ex.cred != nil {
 		attrs = append(attrs, "account", ex.cred.Account.ID)
 	}
+	// The level follows what happened, not the status: some tables answer expected refusals with a 500
+	// (Dypnsapi's IdentityCertifyNotExist for a record that does not exist, OutOfService for a suspended
+	// account), and those are answers, not failures of numauth.
 	switch {
 	case ex.r.Context().Err() != nil:
 		ex.logger().Info("rpc abandoned by the client", attrs...)
-	case we.Status >= 500:
+	case e.Kind == numauth.EINTERNAL || e.Kind == numauth.EUNAVAILABLE || e.Kind == "":
 		ex.logger().Error("rpc failed", attrs...)
 	default:
 		ex.logger().Info("rpc refused", attrs...)

@@ -32,8 +32,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) error {
 	return h.show(w, r, "consent", v, nil)
 }
 
-// sendConsentCode texts the request's phone the code that proves it, then shows the code form
-// (Post/Redirect/Get, so that reloading it sends nothing).
+// sendConsentCode texts the request's phone the code that proves it, within the pages' limits and the
+// account's, then shows the code form (Post/Redirect/Get, so that reloading it sends nothing).
 func (h *Handler) sendConsentCode(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkForm(r); err != nil {
 		return err
@@ -49,17 +49,21 @@ func (h *Handler) sendConsentCode(w http.ResponseWriter, r *http.Request) error 
 		v.Outcome = st
 		return h.show(w, r, "outcome", v, nil)
 	}
-	err = h.sendCode(ctx, numauth.CodeRequest{
-		AccountID: req.AccountID,
-		Scope:     numauth.ConsentCodeScope(req.ID),
-		Phone:     req.PhoneNumber,
-	}, scheme.Company, langOf(r))
+	err = h.limitCodeRequest(ctx, r, req.PhoneNumber)
+	if err == nil {
+		err = h.sendCode(ctx, numauth.CodeRequest{
+			AccountID: req.AccountID,
+			Scope:     numauth.ConsentCodeScope(req.ID),
+			Phone:     req.PhoneNumber,
+		}, scheme.Company, langOf(r))
+	}
 	switch numauth.ErrorKindOf(err) {
 	case "":
 		http.Redirect(w, r, "/authorize?sent=1&token="+url.QueryEscape(token), http.StatusSeeOther)
 		return nil
 	case numauth.ETHROTTLED:
-		// Most limits only bite after a code went out, so the visitor may well hold a valid one.
+		// Most limits (the pages' and the account's) only bite after a code went out, so the visitor may
+		// well hold a valid one.
 		v.CodeSent, v.Wait = true, waitSeconds(err)
 		return h.show(w, r, "consent", v, err)
 	case numauth.EDENIED:

@@ -16,6 +16,10 @@
 //	POST /withdraw/signout                 sign out (csrf)
 //	GET  /assets/{name}                    embedded CSS, JS and icon, cached for a year
 //
+// The code forms are limited per client address and per number (Config.Limits), besides the accounts'
+// own code limits. The withdrawal page's codes are sent in the background by Run, after the answer, so
+// that the answer takes the same time whether or not the number has grants.
+//
 // Every page accepts ?lang=zh|en and remembers it in a cookie. Element ids a browser test may rely on:
 //
 //	#lang-switch         link to the same page in the other language (every page)
@@ -44,7 +48,9 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -73,6 +79,13 @@ type Config struct {
 	SecureCookies  bool             // set Secure on cookies (the public URL is https)
 	Clock          numauth.Clock
 	Logger         *slog.Logger
+
+	// Limiter counts the code requests that Limits bound; it may be nil only when Limits are all 0.
+	Limiter numauth.RateLimiter
+	Limits  CodeRequestLimits
+	// SendQueue bounds the withdrawal codes waiting for Run's senders; DefaultSendQueue when 0. Beyond it
+	// a request is dropped, with a log line, and answered as any other.
+	SendQueue int
 }
 
 // Handler serves the pages.
@@ -84,13 +97,25 @@ type Handler struct {
 	origins    *http.CrossOriginProtection
 	mux        *http.ServeMux
 	patterns   []string
+
+	// Withdrawal codes wait here for Run's senders; pending counts those queued or being sent.
+	sends   chan withdrawalSend
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when pending drops to 0
+	pending int
 }
 
-// NewHandler returns the pages' handler. It panics when cfg.Key is shorter than 32 bytes, as a
-// misconfiguration that must not start.
+// NewHandler returns the pages' handler; Run sends its withdrawal codes. It panics when cfg.Key is
+// shorter than 32 bytes, or limits are set without a Limiter, as a misconfiguration that must not start.
 func NewHandler(cfg Config) *Handler {
 	if len(cfg.Key) < 32 {
 		panic("console: Config.Key needs at least 32 bytes")
+	}
+	if cfg.Limiter == nil && (cfg.Limits.PerIP.N != 0 || cfg.Limits.PerNumber.N != 0) {
+		panic("console: Config.Limits need a Limiter")
+	}
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = DefaultSendQueue
 	}
 	h := &Handler{
 		cfg:        cfg,
@@ -99,7 +124,9 @@ func NewHandler(cfg Config) *Handler {
 		sessionKey: deriveKey(cfg.Key, "session"),
 		origins:    http.NewCrossOriginProtection(),
 		mux:        http.NewServeMux(),
+		sends:      make(chan withdrawalSend, cfg.SendQueue),
 	}
+	h.idle = sync.NewCond(&h.mu)
 	if h.texts == nil {
 		h.texts = smstext.NewCatalog()
 	}
@@ -326,6 +353,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

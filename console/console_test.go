@@ -22,6 +22,7 @@ import (
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/aesgcm"
 	"github.com/numauth/numauth/console"
+	"github.com/numauth/numauth/inmem"
 	"github.com/numauth/numauth/jwtoken"
 	"github.com/numauth/numauth/numauthtest"
 	"github.com/numauth/numauth/smstext"
@@ -41,12 +42,14 @@ type env struct {
 	account  *numauth.Account
 	normal   *numauth.Scheme // approved, open-ended
 	contract *numauth.Scheme // approved, needs an end date
+	handler  *console.Handler
 	server   *httptest.Server
 	logs     *lockedBuffer
 	notified atomic.Int64
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the pages with the default code request limits, changed by configure.
+func newEnv(t *testing.T, configure ...func(*console.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: numauthtest.NewClock(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)), logs: &lockedBuffer{}}
@@ -77,7 +80,7 @@ func newEnv(t *testing.T) *env {
 	e.normal = e.mustScheme(schemes, numauth.SchemeNormal, "Acme Insurance", "after-sales calls")
 	e.contract = e.mustScheme(schemes, numauth.SchemeContract, "Acme Lending", "loan reminders")
 
-	h := console.NewHandler(console.Config{
+	cfg := console.Config{
 		Authorizations: e.auths,
 		Schemes:        schemes,
 		Codes:          e.codes,
@@ -88,9 +91,24 @@ func newEnv(t *testing.T) *env {
 		Key:            randomKey(),
 		Clock:          e.clock,
 		Logger:         slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Limiter:        inmem.NewLimiter(10_000),
+		Limits:         console.DefaultCodeRequestLimits,
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	e.handler = console.NewHandler(cfg)
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- e.handler.Run(runCtx) }()
+	e.server = httptest.NewServer(e.handler)
+	t.Cleanup(func() {
+		e.server.Close()
+		stop()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
 	})
-	e.server = httptest.NewServer(h)
-	t.Cleanup(e.server.Close)
 	return e
 }
 
@@ -159,8 +177,11 @@ func (e *env) status(id string) numauth.AuthorizationStatus {
 	return req.StatusAt(e.clock.Now())
 }
 
+// messages lists the outbox's messages to phone, newest first, once the withdrawal codes asked for so far
+// have been sent.
 func (e *env) messages(phone string) []*numauth.Message {
 	e.t.Helper()
+	e.handler.WaitSent()
 	ms, err := e.outbox.FindMessages(context.Background(), numauth.MessageFilter{AllAccounts: true, Phone: phone})
 	if err != nil {
 		e.t.Fatal(err)

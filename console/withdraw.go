@@ -83,8 +83,10 @@ func (h *Handler) grantsInForce(ctx context.Context, phone string) ([]*numauth.A
 	return inForce, nil
 }
 
-// sendWithdrawalCode texts a code to a number that has grants in force, and nothing to any other. The
-// page answers the same either way: it neither tells who authorized what nor texts arbitrary numbers.
+// sendWithdrawalCode queues a withdrawal code for the number and shows the code form. Whether the
+// number has grants in force is decided later, by Run's senders, which text only a number that has: the
+// request does the same work for every number, so neither the page nor the time it takes tells who
+// authorized what, and the page texts no arbitrary numbers.
 func (h *Handler) sendWithdrawalCode(w http.ResponseWriter, r *http.Request) error {
 	if err := h.checkForm(r); err != nil {
 		return err
@@ -95,27 +97,24 @@ func (h *Handler) sendWithdrawalCode(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return h.show(w, r, "withdraw", &view{FullPhone: raw}, err)
 	}
-	grants, err := h.grantsInForce(ctx, phone)
-	if err != nil {
+	switch err := h.limitCodeRequest(ctx, r, phone); numauth.ErrorKindOf(err) {
+	case "":
+	case numauth.ETHROTTLED:
+		// The page limits count every number alike, so saying so tells nothing.
+		return h.show(w, r, "withdraw", &view{FullPhone: phone}, err)
+	default:
 		return err
 	}
-	if len(grants) > 0 {
-		err := h.sendCode(ctx, numauth.CodeRequest{
-			AccountID: numauth.SystemAccountID,
-			Scope:     numauth.WithdrawalCodeScope,
-			Phone:     phone,
-		}, langOf(r).T("sms_app"), langOf(r))
-		switch numauth.ErrorKindOf(err) {
-		case "":
-		case numauth.ETHROTTLED, numauth.EDENIED:
-			// Saying so would tell that the number has grants; the visitor finds out by waiting.
-			h.logger(ctx).Info("withdrawal code not sent", "kind", numauth.ErrorKindOf(err), "reason", numauth.ErrorReasonOf(err))
-		default:
-			return numauth.Internal(err, "send withdrawal code")
-		}
-	}
+	h.expectWithdrawalCode()
 	v := &view{Phone: phone, FullPhone: phone, CodeSent: true}
-	return h.show(w, r, "withdraw", v, nil)
+	h.show(w, r, "withdraw", v, nil)
+	// The visitor has the whole answer (its length is set) before the send begins, so that the send's
+	// work does not slow the answer down either.
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	h.queueWithdrawalCode(withdrawalSend{phone: phone, lang: langOf(r), log: h.logger(ctx)})
+	return nil
 }
 
 // verifyWithdrawal checks the withdrawal code and signs the visitor in as the number's owner.

@@ -97,7 +97,7 @@ func custSpaceNotFound(accountID int64, id string) *numauth.Error {
 }
 
 func chatappNumberNotFound(spaceID, phone string) *numauth.Error {
-	return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonChatappNumber, "%s not in cust space %q", phone, spaceID)
+	return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonChatappNumber, "%s not in cust space %q", numauth.MaskPhoneNumber(phone), spaceID)
 }
 
 // chatappNumberColumns are the columns scanChatappNumber reads, in its order.

@@ -497,7 +497,7 @@ func (s *CodeService) DeleteTestNumber(ctx context.Context, accountID int64, pho
 	err = s.db.update(ctx, func(tx *tx) error {
 		ok, err := updated(tx.exec(ctx, `DELETE FROM code_test_numbers WHERE account_id = ? AND phone = ?`, accountID, phone))
 		if err == nil && !ok {
-			return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonTestNumber, "%s is not a test number of account %d", phone, accountID)
+			return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonTestNumber, "%s is not a test number of account %d", numauth.MaskPhoneNumber(phone), accountID)
 		}
 		return err
 	})

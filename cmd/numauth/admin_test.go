@@ -91,7 +91,9 @@ func TestMigrate(t *testing.T) {
 // only the log says why.
 func TestInternalErrorHidesTheCause(t *testing.T) {
 	f := newGetAuthorizationURLFixture(t, "")
-	db, err := sql.Open("sqlite", filepath.Join(f.s.store.DataDir, "numauth.db"))
+	// The server's workers write while the test drops the table: wait for their lock, as the store's own
+	// connections do (without a busy timeout SQLite refuses at once, "database is locked").
+	db, err := sql.Open("sqlite", filepath.Join(f.s.store.DataDir, "numauth.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -440,6 +440,20 @@ func testQueryAuthorizationStatus(t *testing.T, dsn string) {
 			}
 		})
 	}
+
+	// A record that does not exist is an expected answer, logged at info: not a failure of numauth.
+	notFound := 0
+	for line := range strings.SplitSeq(f.s.logs.String(), "\n") {
+		if strings.Contains(line, `"code":"IdentityCertifyNotExist"`) {
+			notFound++
+			if !strings.Contains(line, `"level":"INFO"`) {
+				t.Errorf("a record that does not exist is logged above info: %s", line)
+			}
+		}
+	}
+	if notFound != 4 {
+		t.Errorf("log: %d lines for IdentityCertifyNotExist, want 4", notFound)
+	}
 }
 
 // TestAdminAuthorizationList lists authorizations with the fields the issue names.

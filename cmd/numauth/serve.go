@@ -68,6 +68,9 @@ type ServeConfig struct {
 	// Sandbox turns on every test convenience at once (see applySandbox); Validate refuses it together
 	// with anything real.
 	Sandbox bool
+	// ConsentCodeLimits bound the consent pages' code requests per client and per number; zero is none
+	// (the flags default to console.DefaultCodeRequestLimits).
+	ConsentCodeLimits console.CodeRequestLimits
 }
 
 // Carrier gateways (--carrier).
@@ -98,6 +101,9 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
 	fs.BoolVar(&c.Sandbox, "sandbox", false, "every test convenience at once (carrier simulator, outbox channel): for trying numauth and CI, never for a server the internet reaches")
+	c.ConsentCodeLimits = console.DefaultCodeRequestLimits
+	fs.Var(limitFlag{&c.ConsentCodeLimits.PerIP}, "consent-codes-per-ip", "code requests on the consent and withdrawal pages from one client address (IPv6: its /64), N/WINDOW; 0 is no limit")
+	fs.Var(limitFlag{&c.ConsentCodeLimits.PerNumber}, "consent-codes-per-number", "code requests on the consent and withdrawal pages for one phone number, N/WINDOW; 0 is no limit")
 }
 
 // Validate checks the whole configuration before anything is opened, created or started: a server that
@@ -458,7 +464,17 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Clock:          m.Clock,
 		Logger:         m.Logger,
+		Limiter:        limiter,
+		Limits:         m.Config.ConsentCodeLimits,
 	})
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Sends the withdrawal codes the page queues; Close stops the server before bg ends.
+		if err := pages.Run(bg); err != nil {
+			m.Logger.Error("withdrawal code sender", "err", err)
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
