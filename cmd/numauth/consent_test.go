@@ -292,12 +292,17 @@ func TestConsentInTheBrowser(t *testing.T) {
 		t.Run("revocation", func(t *testing.T) {
 			f.s.clock.Advance(2 * time.Minute) // past the number's send interval
 			tab := f.tab(t)
+			before := len(f.s.outboxList(t, "--phone", phone))
 			run(t, tab, "open the withdrawal page",
 				chromedp.Navigate("http://"+f.s.Addr()+"/withdraw?lang=en"),
 				chromedp.WaitVisible(chromedp.ID("withdraw-phone")),
 				chromedp.SetValue(chromedp.ID("withdraw-phone"), phone),
 				chromedp.Click(chromedp.ID("withdraw-send")),
 				chromedp.WaitVisible(chromedp.ID("code")))
+			// The page answers before the code is sent (the send is off the request path): wait for it.
+			eventually(t, 10*time.Second, "the withdrawal code is sent", func() bool {
+				return len(f.s.outboxList(t, "--phone", phone)) > before
+			})
 			run(t, tab, "prove the number",
 				chromedp.SetValue(chromedp.ID("code"), f.s.latestCode(t, phone)),
 				chromedp.Click(chromedp.ID("verify")),
