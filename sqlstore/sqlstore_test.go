@@ -94,6 +94,7 @@ func stores(db *DB) storetest.Stores {
 		Outbox:         NewOutbox(db),
 		CAMS:           NewCAMSService(db),
 		Templates:      NewTemplateService(db),
+		Retention:      NewRetentionStore(db),
 		EnsureSchema:   db.EnsureSchema,
 		Migrate:        db.Migrate,
 		SchemaVersion:  db.SchemaVersion,

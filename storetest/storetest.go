@@ -35,6 +35,7 @@ type Stores struct {
 	Signs          numauth.SignService
 	CAMS           numauth.CAMSService
 	Templates      numauth.TemplateService
+	Retention      numauth.RetentionStore
 
 	// EnsureSchema creates the schema in an empty database, as the server does at a fresh install.
 	EnsureSchema func(context.Context) error
@@ -105,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"Signs", testSigns},
 		{"ConcurrentSigns", testConcurrentSigns},
 		{"SmsTemplates", testSmsTemplates},
+		{"Retention", testRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
