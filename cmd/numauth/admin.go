@@ -49,7 +49,7 @@ func newAdminCommand() *cobra.Command {
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
 		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
-		a.priceCommand(), a.carrierCommand(), a.reviewCommand())
+		a.priceCommand(), a.carrierCommand(), a.reviewCommand(), a.pruneCommand())
 	return cmd
 }
 
@@ -72,6 +72,7 @@ type services struct {
 	signs *sqlstore.SignService
 	// carrierTokens are the carrier simulator's.
 	carrierTokens *sqlstore.CarrierTokens
+	retention     *sqlstore.RetentionStore
 	// callbackSecret is the key an account's callback events are signed with (see callbackSecret).
 	callbackSecret func(accountID int64) []byte
 }
@@ -113,6 +114,7 @@ func (a *admin) with(cmd *cobra.Command, fn func(ctx context.Context, s services
 		submail:        sqlstore.NewSubmailService(store.DB),
 		billing:        sqlstore.NewBillingService(store.DB),
 		carrierTokens:  sqlstore.NewCarrierTokens(store.DB),
+		retention:      sqlstore.NewRetentionStore(store.DB),
 		letters:        sqlstore.NewLetterService(store.DB),
 		qualifications: sqlstore.NewQualificationService(store.DB),
 		signs:          sqlstore.NewSignService(store.DB),

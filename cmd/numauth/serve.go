@@ -63,6 +63,8 @@ type ServeConfig struct {
 	Channel       string // the channel new messages go to: "outbox" (record only) or "webhook"
 	WebhookURL    string
 	WebhookSecret string // HMAC key the webhook receiver verifies
+
+	Retention *retentionValue // how long each kind of record is kept (--retention)
 }
 
 func (c *ServeConfig) addFlags(cmd *cobra.Command) {
@@ -85,6 +87,8 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&c.Channel, "channel", "outbox", "where messages go: outbox (recorded, never sent) or webhook")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook channel: the URL messages are POSTed to")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook channel: the key of the X-Numauth-Signature HMAC (use NUMAUTH_WEBHOOK_SECRET)")
+	c.Retention = newRetentionValue()
+	fs.Var(c.Retention, "retention", retentionUsage)
 }
 
 // ChannelName is the channel new messages go to.
@@ -275,6 +279,15 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.workers.Done()
 		sweepAuthorizations(bg, authorizations, m.Logger)
+	}()
+	retention := numauth.DefaultRetention()
+	if m.Config.Retention != nil {
+		retention = m.Config.Retention.policy
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		pruneRetention(bg, sqlstore.NewRetentionStore(store.DB), retention, m.Clock, m.Logger)
 	}()
 	carrierTokens := sqlstore.NewCarrierTokens(store.DB)
 	gateway, simulator, err := m.Config.gateway(carrierTokens)
