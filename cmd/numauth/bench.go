@@ -39,6 +39,9 @@ type BenchConfig struct {
 	Ceiling     bool
 	Tokens      int
 	Output      string
+
+	SeedMessages   int           // --seed-messages: write this many old messages, then stop
+	SeedMessageAge time.Duration // how long ago the seeded messages last changed
 }
 
 // benchAction is an action the load generator knows how to call.
@@ -139,6 +142,8 @@ load is open-loop at that many requests per second and latency counts from each 
 	fs.BoolVar(&c.Ceiling, "ceiling", false, "also measure the trivial /healthz endpoint with the same generator")
 	fs.IntVar(&c.Tokens, "tokens", 200_000, "vfmobile/verify, VerifyMobile, GetMobile: simulator tokens to issue before the run (one per request)")
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
+	fs.IntVar(&c.SeedMessages, "seed-messages", 0, "instead of a load: write this many sent messages (one attempt each) to the database, last changed --seed-message-age ago, for measuring the pruner")
+	fs.DurationVar(&c.SeedMessageAge, "seed-message-age", 100*24*time.Hour, "with --seed-messages: how long ago the messages last changed")
 	return cmd
 }
 
@@ -157,6 +162,9 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
+	if c.SeedMessages > 0 {
+		return seedMessages(ctx, out, c)
+	}
 	act, ok := benchActions[c.Action]
 	if !ok {
 		return fmt.Errorf("--action %q: bench knows %s", c.Action, strings.Join(sortedKeys(benchActions), ", "))
@@ -493,4 +501,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// seedMessages writes c.SeedMessages old messages, the backlog the pruner figure in docs/PERFORMANCE.md
+// starts from.
+func seedMessages(ctx context.Context, out io.Writer, c BenchConfig) error {
+	store, err := openStore(ctx, c.Store, numauth.SystemClock{}, false)
+	if err != nil {
+		return err
+	}
+	defer store.DB.Close()
+	began := time.Now()
+	if err := store.DB.SeedMessages(ctx, c.SeedMessages, time.Now().Add(-c.SeedMessageAge)); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "seeded %d messages in %s\n", c.SeedMessages, time.Since(began).Round(time.Millisecond))
+	return err
 }
