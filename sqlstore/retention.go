@@ -325,7 +325,7 @@ func (db *DB) SeedMessages(ctx context.Context, n int, at time.Time) error {
 		insert = `INSERT INTO messages (id, account_id, phone, kind, locale, body, channel, status, encoding, segments, test,
 			out_id, attempts, next_attempt_at, expires_at, lease_owner, last_error, created_at, updated_at)
 		SELECT lpad(to_hex(?::bigint), 12, '0') || lpad(to_hex(i), 20, '0'), 0, '+86139' || lpad((i % 100000000)::text, 8, '0'),
-			'sms', 'zh_CN', '\x00'::bytea, 'outbox', 'sent', 'GSM-7', 1, 0, '', 1, ?, ?, '', '', ?, ?
+			'sms', 'zh_CN', '\x00'::bytea, 'outbox', 'sent', 'GSM-7', 1, false, '', 1, ?, ?, '', '', ?, ?
 		FROM generate_series(?::bigint, ?::bigint) i`
 	}
 	for lo := 0; lo < n; lo += chunk {
@@ -345,6 +345,13 @@ func (db *DB) SeedMessages(ctx context.Context, n int, at time.Time) error {
 			return err
 		})
 		if err != nil {
+			return fmt.Errorf("seed messages: %w", err)
+		}
+	}
+	if db.dialect.name == "postgres" {
+		// A bulk load leaves the planner without statistics until autovacuum runs; without them it chose a
+		// sequential scan of delivery_attempts for every batch of the pruner.
+		if _, err := db.write.ExecContext(ctx, `ANALYZE messages; ANALYZE delivery_attempts`); err != nil {
 			return fmt.Errorf("seed messages: %w", err)
 		}
 	}
