@@ -268,7 +268,7 @@ func (s *RetentionStore) deleteKeyed(ctx context.Context, step keyedStep, keys [
 		if err != nil {
 			return err
 		}
-		due := keys[:0:0]
+		due := make([]string, 0, len(keys))
 		for rows.Next() {
 			var k string
 			if err := rows.Scan(&k); err != nil {
