@@ -20,4 +20,5 @@ type Stores struct {
 	Templates      TemplateService
 	Servers        ServerRegistry
 	Storage        StorageService
+	Retention      RetentionStore
 }

@@ -28,5 +28,6 @@ func NewStores(db *DB, codeKey []byte) (numauth.Stores, error) {
 		Templates:      NewTemplateService(db),
 		Servers:        NewServerRegistry(db),
 		Storage:        NewStorageService(db),
+		Retention:      NewRetentionStore(db),
 	}, nil
 }

@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"StorageQuota", testStorageQuota},
 		{"ConcurrentReservations", testConcurrentReservations},
 		{"OrphanUploads", testOrphanUploads},
+		{"Retention", testRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

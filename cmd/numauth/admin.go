@@ -48,7 +48,8 @@ func newAdminCommand() *cobra.Command {
 	cmd.AddCommand(a.accountCommand(), a.subscriptionCommand(), a.accessKeyCommand(), a.ramUserCommand(),
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
 		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
-		a.priceCommand(), a.carrierCommand(), a.reviewCommand(), a.storageQuotaCommand())
+		a.priceCommand(), a.carrierCommand(), a.reviewCommand(), a.storageQuotaCommand(),
+		a.pruneCommand())
 	return cmd
 }
 

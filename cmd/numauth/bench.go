@@ -42,6 +42,9 @@ type BenchConfig struct {
 	Output      string
 	UploadSize  int64 // --action upload: bytes of each file
 	ServerPID   int   // --action upload: the server process whose memory is measured
+
+	SeedMessages   int           // --seed-messages: write this many old messages, then stop
+	SeedMessageAge time.Duration // how long ago the seeded messages last changed
 }
 
 // benchAction is an action the load generator knows how to call.
@@ -148,6 +151,8 @@ run the server under test with --carrier simulator, or every request fails as a 
 	fs.StringVarP(&c.Output, "output", "o", "table", "table or json")
 	fs.Int64Var(&c.UploadSize, "upload-size", ossupload.DefaultMaxSize, "--action upload: bytes of each uploaded file")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "--action upload: process id of the server, whose resident memory is reported (Linux /proc)")
+	fs.IntVar(&c.SeedMessages, "seed-messages", 0, "instead of a load: write this many sent messages (one attempt each) to the database, last changed --seed-message-age ago, for measuring the pruner")
+	fs.DurationVar(&c.SeedMessageAge, "seed-message-age", 100*24*time.Hour, "with --seed-messages: how long ago the messages last changed")
 	return cmd
 }
 
@@ -166,6 +171,9 @@ type benchResult struct {
 }
 
 func runBench(ctx context.Context, out io.Writer, c BenchConfig) error {
+	if c.SeedMessages > 0 {
+		return seedMessages(ctx, out, c)
+	}
 	if c.Accounts < 1 || c.Concurrency < 1 {
 		return fmt.Errorf("--accounts and --concurrency must be at least 1")
 	}
@@ -500,4 +508,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// seedMessages writes c.SeedMessages old messages, the backlog the pruner figure in docs/PERFORMANCE.md
+// starts from.
+func seedMessages(ctx context.Context, out io.Writer, c BenchConfig) error {
+	store, err := openStore(ctx, c.Store, numauth.SystemClock{}, false)
+	if err != nil {
+		return err
+	}
+	defer store.DB.Close()
+	began := time.Now()
+	if err := store.DB.SeedMessages(ctx, c.SeedMessages, time.Now().Add(-c.SeedMessageAge)); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "seeded %d messages in %s\n", c.SeedMessages, time.Since(began).Round(time.Millisecond))
+	return err
 }

@@ -71,6 +71,7 @@ type ServeConfig struct {
 	// ConsentCodeLimits bound the consent pages' code requests per client and per number; zero is none
 	// (the flags default to console.DefaultCodeRequestLimits).
 	ConsentCodeLimits console.CodeRequestLimits
+	Retention         *retentionValue // how long each kind of record is kept (--retention)
 }
 
 // Carrier gateways (--carrier).
@@ -104,6 +105,8 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	c.ConsentCodeLimits = console.DefaultCodeRequestLimits
 	fs.Var(limitFlag{&c.ConsentCodeLimits.PerIP}, "consent-codes-per-ip", "code requests on the consent and withdrawal pages from one client address (IPv6: its /64), N/WINDOW; 0 is no limit")
 	fs.Var(limitFlag{&c.ConsentCodeLimits.PerNumber}, "consent-codes-per-number", "code requests on the consent and withdrawal pages for one phone number, N/WINDOW; 0 is no limit")
+	c.Retention = newRetentionValue()
+	fs.Var(c.Retention, "retention", retentionUsage)
 }
 
 // Validate checks the whole configuration before anything is opened, created or started: a server that
@@ -409,6 +412,11 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.workers.Done()
 		sweepAuthorizations(bg, authorizations, m.Logger)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		pruneRetention(bg, store.Retention, m.Config.retentionPolicy(), m.Clock, m.Logger)
 	}()
 	blobs, err := blob.Open(ctx, m.Config.Blob, m.Config.Store.DataDir)
 	if err != nil {
