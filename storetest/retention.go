@@ -27,11 +27,11 @@ func testRetention(t *testing.T, open opener) {
 			Outcome: numauth.DeliverySent, At: changed}, time.Time{}))
 
 		mustPruneAt(t, f.fixture, numauth.RetainMessages, changed.Add(policy[numauth.RetainMessages]-time.Microsecond), 0)
-		if ms, _ := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{ID: sent.MessageID}); len(ms) != 1 {
+		if ms, _ := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{AllAccounts: true, ID: sent.MessageID}); len(ms) != 1 {
 			t.Fatalf("message gone before its time")
 		}
 		mustPruneAt(t, f.fixture, numauth.RetainMessages, changed.Add(policy[numauth.RetainMessages]), 1)
-		if ms, _ := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{ID: sent.MessageID}); len(ms) != 0 {
+		if ms, _ := f.Outbox.FindMessages(t.Context(), numauth.MessageFilter{AllAccounts: true, ID: sent.MessageID}); len(ms) != 0 {
 			t.Errorf("message kept after its time: %+v", ms[0])
 		}
 		if as, err := f.Outbox.FindMessageAttempts(t.Context(), sent.MessageID); len(as) != 0 {
