@@ -286,8 +286,9 @@ func NewMain() *Main {
 	return &Main{Clock: numauth.SystemClock{}, Stderr: os.Stderr}
 }
 
-// Run checks the configuration, opens the store, starts the background work and listens; it returns once
-// requests are accepted. An invalid configuration returns before anything is opened or started.
+// Run checks the configuration, opens the store and the shared state, builds every service, starts the
+// background work and listens; it returns once requests are accepted. An invalid configuration returns
+// before anything is opened, and nothing runs in the background before every service is built.
 func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return err
@@ -300,43 +301,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger = l
 	}
-	store, err := openStore(ctx, m.Config.Store, m.Clock, false)
-	if err != nil {
-		return err
-	}
-	m.store = store
-	gateway, simulator, err := m.Config.gateway(store.CarrierTokens)
-	if err != nil {
-		return err
-	}
-
-	var limiter numauth.RateLimiter
-	var nonces numauth.NonceCache
-	if m.Config.Redis != "" {
-		goredis.SetLogger(redis.Logger{Log: m.Logger})
-		// The breaker times real outages, so it keeps the wall clock even when tests move m.Clock.
-		breaker := redis.NewBreaker(redis.BreakerThreshold, redis.BreakerCooldown, numauth.SystemClock{}, m.Logger)
-		if m.redis, err = redis.NewClient(m.Config.Redis, breaker); err != nil {
-			return err
-		}
-		limiter = redis.NewLimiter(m.redis, "numauth:")
-		nonces = redis.NewNonceCache(m.redis, "numauth:")
-	} else {
-		limiter = inmem.NewLimiter(1_000_000)
-		nonces = inmem.NewNonceCache(m.Config.NonceEntries)
-	}
-	// Register in the database before serving, so that a conflict with another server is known at once.
-	state := map[bool]numauth.SharedState{true: numauth.SharedStateRedis, false: numauth.SharedStateMemory}[m.redis != nil]
-	m.replicas = newReplicaRegistry(store.Servers, state, m.Clock, m.Logger)
-	if err := m.replicas.beat(ctx); err != nil {
-		return err
-	}
-
-	tokens, err := jwtoken.New(store.Sealer.DeriveKey("authorization-jwt"))
-	if err != nil {
-		return err
-	}
-	channels, err := m.Config.channels(m.Clock)
+	shared, err := m.openState(ctx)
 	if err != nil {
 		return err
 	}
@@ -349,12 +314,88 @@ func (m *Main) Run(ctx context.Context) error {
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
 	}
-
-	creds := credcache.New(store.Accounts, 100_000)
-	if err := creds.Refresh(ctx); err != nil {
+	w, err := m.buildServices(ctx, shared, publicURL)
+	if err != nil {
 		return err
 	}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.startWorkers(bg, w)
+	m.serve(w)
+	m.Logger.Info("numauth listening", "addr", ln.Addr().String(), "public_url", publicURL,
+		"db", m.store.DB.Dialect(), "shared_state", shared.state, "version", buildVersion())
+	m.announceCarrier(bg, w.simulator != nil)
+	return nil
+}
 
+// sharedState is what replicas share besides the database: rate limits and nonces, in memory or in Redis.
+type sharedState struct {
+	state   numauth.SharedState
+	limiter numauth.RateLimiter
+	nonces  numauth.NonceCache
+}
+
+// openState opens the store and the shared state, and registers the server in the database's registry
+// before it serves, so that a conflict with another server is known at once.
+func (m *Main) openState(ctx context.Context) (sharedState, error) {
+	store, err := openStore(ctx, m.Config.Store, m.Clock, false)
+	if err != nil {
+		return sharedState{}, err
+	}
+	m.store = store
+	shared := sharedState{state: numauth.SharedStateMemory}
+	if m.Config.Redis != "" {
+		goredis.SetLogger(redis.Logger{Log: m.Logger})
+		// The breaker times real outages, so it keeps the wall clock even when tests move m.Clock.
+		breaker := redis.NewBreaker(redis.BreakerThreshold, redis.BreakerCooldown, numauth.SystemClock{}, m.Logger)
+		if m.redis, err = redis.NewClient(m.Config.Redis, breaker); err != nil {
+			return sharedState{}, err
+		}
+		shared = sharedState{state: numauth.SharedStateRedis,
+			limiter: redis.NewLimiter(m.redis, "numauth:"), nonces: redis.NewNonceCache(m.redis, "numauth:")}
+	} else {
+		shared.limiter = inmem.NewLimiter(1_000_000)
+		shared.nonces = inmem.NewNonceCache(m.Config.NonceEntries)
+	}
+	m.replicas = newReplicaRegistry(store.Servers, shared.state, m.Clock, m.Logger)
+	if err := m.replicas.beat(ctx); err != nil {
+		return sharedState{}, err
+	}
+	return shared, nil
+}
+
+// wiring is the services Run builds before anything starts: the background workers and the handlers.
+type wiring struct {
+	simulator      *carrier.Simulator // nil unless the carrier simulator is on
+	creds          *credcache.Cache
+	delivery       *delivery.Worker
+	callbacks      *delivery.CallbackWorker
+	authorizations numauth.AuthorizationService
+	uploads        *ossupload.Uploads
+	rpc            *alibaba.Server
+	pages          *console.Handler
+	submail        *submail.Handler
+}
+
+// buildServices builds every service and handler; it starts nothing.
+func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL string) (*wiring, error) {
+	store := m.store
+	gateway, simulator, err := m.Config.gateway(store.CarrierTokens)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := jwtoken.New(store.Sealer.DeriveKey("authorization-jwt"))
+	if err != nil {
+		return nil, err
+	}
+	channels, err := m.Config.channels(m.Clock)
+	if err != nil {
+		return nil, err
+	}
+	creds := credcache.New(store.Accounts, 100_000)
+	if err := creds.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	worker, err := delivery.NewWorker(delivery.Config{
 		Outbox:      store.Outbox,
 		Channels:    channels,
@@ -366,30 +407,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:         m.Logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	bg, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		m.replicas.run(bg)
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		if err := worker.Run(bg); err != nil {
-			m.Logger.Error("delivery worker", "err", err)
-		}
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		// Admin changes reach the gate within one poll: well under the promised second.
-		creds.Run(bg, 250*time.Millisecond, m.Logger)
-	}()
-
 	callbackWorker, err := delivery.NewCallbackWorker(delivery.CallbackConfig{
 		Outbox: store.Callbacks,
 		Secret: func(accountID int64) []byte { return callbackSecret(store.Sealer, accountID) },
@@ -397,48 +416,25 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger: m.Logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		if err := callbackWorker.Run(bg); err != nil {
-			m.Logger.Error("callback worker", "err", err)
-		}
-	}()
 	// Every change that writes a callback event wakes the worker, so the business hears of it at once.
 	authorizations := notifyingAuthorizations{store.Authorizations, callbackWorker.Notify}
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		sweepAuthorizations(bg, authorizations, m.Logger)
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		pruneRetention(bg, store.Retention, m.Config.retentionPolicy(), m.Clock, m.Logger)
-	}()
 	blobs, err := blob.Open(ctx, m.Config.Blob, m.Config.Store.DataDir)
 	if err != nil {
-		return fmt.Errorf("--blob: %w", err)
+		return nil, fmt.Errorf("--blob: %w", err)
 	}
 	ossUploads, err := ossupload.New(ossupload.Config{Store: blobs, Key: store.Sealer.DeriveKey("oss uploads"),
 		AccessKeyID: "numauth-upload", Clock: m.Clock, Logger: m.Logger,
-		Records: store.Storage, Limiter: limiter})
+		Records: store.Storage, Limiter: shared.limiter})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		ossUploads.RunSweeper(bg, orphanSweepInterval, orphanSweepBatch)
-	}()
-	uploads := &uploadService{u: ossUploads, publicURL: strings.TrimRight(publicURL, "/")}
 	verifier := &numauth.Verifier{Gateway: gateway, Billing: store.Billing, Timeout: m.Config.CarrierTimeout}
 	rpc := alibaba.NewServer(alibaba.Config{
 		Credentials:    creds,
-		Limiter:        limiter,
-		Nonces:         nonces,
+		Limiter:        shared.limiter,
+		Nonces:         shared.nonces,
 		Clock:          m.Clock,
 		Logger:         m.Logger,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
@@ -457,7 +453,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TokenKey:       store.Sealer.DeriveKey("dypns h5 token"),
 		Letters:        store.Letters,
 		Qualifications: store.Qualifications,
-		Uploads:        uploads,
+		Uploads:        &uploadService{u: ossUploads, publicURL: strings.TrimRight(publicURL, "/")},
 		Signs:          store.Signs,
 	})
 	pages := console.NewHandler(console.Config{
@@ -472,33 +468,68 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies:  strings.HasPrefix(publicURL, "https://"),
 		Clock:          m.Clock,
 		Logger:         m.Logger,
-		Limiter:        limiter,
+		Limiter:        shared.limiter,
 		Limits:         m.Config.ConsentCodeLimits,
 	})
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		// Sends the withdrawal codes the page queues; Close stops the server before bg ends.
-		if err := pages.Run(bg); err != nil {
-			m.Logger.Error("withdrawal code sender", "err", err)
-		}
-	}()
-
-	mux := http.NewServeMux()
-	mux.Handle("/", rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
-	pages.Register(mux, m.withRequestID)
-	submail.NewHandler(submail.Config{
+	submailHandler := submail.NewHandler(submail.Config{
 		Apps:            store.Submail,
 		Verifier:        verifier,
 		Clock:           m.Clock,
 		Logger:          m.Logger,
 		TimestampWindow: m.Config.SubmailTimestampWindow,
-	}).Register(mux, m.withRequestID)
-	mux.Handle("POST /upload", m.withRequestID(ossUploads.Handler()))
-	mux.Handle("GET /files/", m.withRequestID(ossUploads.Handler()))
-	if simulator != nil {
+	})
+	return &wiring{simulator: simulator, creds: creds, delivery: worker, callbacks: callbackWorker,
+		authorizations: authorizations, uploads: ossUploads, rpc: rpc, pages: pages, submail: submailHandler}, nil
+}
+
+// startWorkers starts the background work of every replica; Close stops it.
+func (m *Main) startWorkers(ctx context.Context, w *wiring) {
+	m.goWorker(ctx, "server registry", func(ctx context.Context) error { m.replicas.run(ctx); return nil })
+	m.goWorker(ctx, "delivery worker", w.delivery.Run)
+	m.goWorker(ctx, "credential cache", func(ctx context.Context) error {
+		// Admin changes reach the gate within one poll: well under the promised second.
+		w.creds.Run(ctx, 250*time.Millisecond, m.Logger)
+		return nil
+	})
+	m.goWorker(ctx, "callback worker", w.callbacks.Run)
+	m.goWorker(ctx, "authorization sweep", func(ctx context.Context) error {
+		sweepAuthorizations(ctx, w.authorizations, m.Logger)
+		return nil
+	})
+	m.goWorker(ctx, "pruner", func(ctx context.Context) error {
+		pruneRetention(ctx, m.store.Retention, m.Config.retentionPolicy(), m.Clock, m.Logger)
+		return nil
+	})
+	m.goWorker(ctx, "orphan upload sweep", func(ctx context.Context) error {
+		w.uploads.RunSweeper(ctx, orphanSweepInterval, orphanSweepBatch)
+		return nil
+	})
+	// Sends the withdrawal codes the page queues; Close stops the server before ctx ends.
+	m.goWorker(ctx, "withdrawal code sender", w.pages.Run)
+}
+
+// goWorker runs fn in the background until ctx ends; Close waits for it. An error is logged under name.
+func (m *Main) goWorker(ctx context.Context, name string, fn func(context.Context) error) {
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		if err := fn(ctx); err != nil {
+			m.Logger.Error(name, "err", err)
+		}
+	}()
+}
+
+// serve routes every protocol and page and starts the HTTP server on the listener.
+func (m *Main) serve(w *wiring) {
+	mux := http.NewServeMux()
+	mux.Handle("/", w.rpc) // the RPC gateway owns "/" and answers anything unknown the way Alibaba's does
+	w.pages.Register(mux, m.withRequestID)
+	w.submail.Register(mux, m.withRequestID)
+	mux.Handle("POST /upload", m.withRequestID(w.uploads.Handler()))
+	mux.Handle("GET /files/", m.withRequestID(w.uploads.Handler()))
+	if w.simulator != nil {
 		// Anyone who reaches it can mint a token for any number: it exists only with the simulator.
-		mux.Handle("/simulator/", simulator.Handler())
+		mux.Handle("/simulator/", w.simulator.Handler())
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", m.ready)
@@ -512,18 +543,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("http server", "err", err)
+	m.goWorker(context.Background(), "http server", func(context.Context) error {
+		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
 		}
-	}()
-	m.Logger.Info("numauth listening", "addr", ln.Addr().String(), "public_url", publicURL,
-		"db", store.DB.Dialect(), "shared_state", map[bool]string{true: "redis", false: "memory"}[m.redis != nil],
-		"version", buildVersion())
-	m.announceCarrier(bg, simulator != nil)
-	return nil
+		return nil
+	})
 }
 
 // simulatorWarning says in plain words what the carrier simulator means for a server.
@@ -551,20 +576,18 @@ func (m *Main) announceCarrier(ctx context.Context, simulator bool) {
 	if interval <= 0 {
 		interval = DefaultSimulatorWarningInterval
 	}
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
+	m.goWorker(ctx, "simulator warning", func(ctx context.Context) error {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-t.C:
 				m.Logger.Warn(simulatorWarning)
 			}
 		}
-	}()
+	})
 }
 
 // Addr is the address the server listens on.
