@@ -57,7 +57,11 @@ func TestClientKey(t *testing.T) {
 func (e *env) withdrawalCodeRequest(phone string) *page {
 	e.t.Helper()
 	b := e.browser()
-	return b.submit(b.get("/withdraw"), "/withdraw/code", url.Values{"phone": {phone}})
+	p := b.submit(b.get("/withdraw"), "/withdraw/code", url.Values{"phone": {phone}})
+	// The code is sent off the request path: let it go out at the clock of its request, before a test
+	// moves the clock on.
+	e.handler.WaitSent()
+	return p
 }
 
 // consentCodeRequest asks for the consent code of a new link for phone from a fresh browser.
