@@ -45,3 +45,19 @@ func ChromiumPath(tb testing.TB) string {
 	}
 	return service(tb, "NUMAUTH_TEST_CHROMIUM", "Browser", "/usr/bin/chromium (apt-get install chromium)")
 }
+
+// NodeSMPP returns the node_modules directory holding the npm smpp package the SMPP tests run an SMSC
+// on, from NUMAUTH_TEST_NODE_SMPP ("1" means smpp/testdata/smsc/node_modules of this repository, as
+// .ci/run installs it), with the same skip-or-fail rule as PostgresDSN. It also needs node on the PATH.
+func NodeSMPP(tb testing.TB) string {
+	tb.Helper()
+	v := service(tb, "NUMAUTH_TEST_NODE_SMPP", "SMPP", "1 (after npm ci in smpp/testdata/smsc)")
+	if _, err := exec.LookPath("node"); err != nil {
+		msg := "SMPP tests need node on the PATH"
+		if os.Getenv("NUMAUTH_TEST_REQUIRE_SERVICES") == "1" {
+			tb.Fatal(msg + "; NUMAUTH_TEST_REQUIRE_SERVICES=1 forbids skipping")
+		}
+		tb.Skip("skipping: " + msg)
+	}
+	return v
+}

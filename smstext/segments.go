@@ -64,6 +64,25 @@ var gsm7Septets = func() map[rune]int {
 //
 // The empty text is one SMS in GSM-7: a message with an empty body is still sent and charged.
 func Segments(text string) (encoding string, segments int) {
+	return cut(text, nil)
+}
+
+// Split returns the encoding an SMS carrying text is sent in, as Segments does, and the text cut into the
+// parts Segments counts: one part when it fits a single SMS, else parts of at most 153 septets or 67 code
+// units, never splitting a character. Senders that build the parts themselves (the SMPP client) use it so
+// that what they send is what Segments charged for.
+func Split(text string) (encoding string, parts []string) {
+	start := 0
+	encoding, _ = cut(text, func(i int) {
+		parts = append(parts, text[start:i])
+		start = i
+	})
+	return encoding, append(parts, text[start:])
+}
+
+// cut does the work of Segments, calling onCut (when not nil) with the byte offset at which each part
+// after the first starts.
+func cut(text string, onCut func(i int)) (encoding string, segments int) {
 	encoding = EncodingGSM7
 	total := 0
 	for _, r := range text {
@@ -87,7 +106,7 @@ func Segments(text string) (encoding string, segments int) {
 	}
 
 	segments, used := 1, 0
-	for _, r := range text {
+	for i, r := range text {
 		var n int
 		if encoding == EncodingGSM7 {
 			n = gsm7Septets[r]
@@ -96,6 +115,9 @@ func Segments(text string) (encoding string, segments int) {
 		}
 		if used+n > part {
 			segments, used = segments+1, 0
+			if onCut != nil {
+				onCut(i)
+			}
 		}
 		used += n
 	}

@@ -188,3 +188,49 @@ func FuzzSegments(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitAgreesWithSegments(t *testing.T) {
+	for name, text := range map[string]string{
+		"empty":          "",
+		"160 GSM":        strings.Repeat("a", 160),
+		"161 GSM":        strings.Repeat("a", 161),
+		"escape at edge": strings.Repeat("a", 152) + "€" + strings.Repeat("b", 20),
+		"300 Chinese":    strings.Repeat("验证码", 100),
+		"emoji at edge":  strings.Repeat("中", 66) + "😀" + strings.Repeat("中", 10),
+	} {
+		t.Run(name, func(t *testing.T) {
+			enc, n := Segments(text)
+			gotEnc, parts := Split(text)
+			if gotEnc != enc || len(parts) != n {
+				t.Fatalf("Split = %s, %d parts; Segments = %s, %d", gotEnc, len(parts), enc, n)
+			}
+			if got := strings.Join(parts, ""); got != text {
+				t.Errorf("parts join to %q, want %q", got, text)
+			}
+		})
+	}
+}
+
+func TestGSM7RoundTrip(t *testing.T) {
+	text := gsm7All()
+	septets, ok := EncodeGSM7(text)
+	if !ok {
+		t.Fatal("EncodeGSM7 refused the whole alphabet")
+	}
+	if got := DecodeGSM7(septets); got != text {
+		t.Errorf("DecodeGSM7(EncodeGSM7(x)) = %q, want %q", got, text)
+	}
+	if got, want := len(septets), 127+2*len([]rune(gsm7Extension)); got != want {
+		t.Errorf("septets = %d, want %d", got, want)
+	}
+	if _, ok := EncodeGSM7("ç"); ok {
+		t.Error("EncodeGSM7 accepted ç, which is not in the default alphabet")
+	}
+	if got, _ := EncodeGSM7("@€"); string(got) != "\x00\x1b\x65" {
+		t.Errorf("EncodeGSM7(@€) = %x", got)
+	}
+}
+
+func gsm7All() string {
+	return strings.ReplaceAll(gsm7Basic, "\uFFFF", "") + gsm7Extension
+}

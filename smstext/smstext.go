@@ -4,7 +4,8 @@
 // A Catalog holds built-in texts for zh_CN, zh_TW, zh_HK, en_US, en_GB, id_ID, ms_MY, th_TH, vi_VN, ja_JP,
 // ko_KR, es_ES, pt_BR and ar_SA, plus any overrides an account has set. Render picks a text for a locale,
 // falling back as Resolve describes, and fills in the code, the app name and the minutes the code is valid
-// for. Segments counts SMS per 3GPP TS 23.038.
+// for. Segments counts SMS per 3GPP TS 23.038; Split cuts a text into those SMS and EncodeGSM7 writes the
+// GSM 03.38 default alphabet, for senders that build the SMS themselves.
 package smstext
 
 import (
