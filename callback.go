@@ -61,16 +61,12 @@ type CallbackFilter struct {
 	Limit       int // 100 when 0, at most 1000
 }
 
-// CallbackOutbox is the durable queue of callback events, shaped like Outbox.
+// CallbackOutbox is the durable queue of callback events: a LeasedQueue, like Outbox.
 type CallbackOutbox interface {
-	// ClaimCallbacks takes up to n due events (queued with NextAttemptAt <= now, or sending with a lease
-	// that ran out) and leases them to worker until now+lease. Events past ExpiresAt are marked failed on
-	// the way. Safe with any number of workers and replicas.
-	ClaimCallbacks(ctx context.Context, worker string, n int, lease time.Duration) ([]*CallbackEvent, error)
-	// RecordCallbackAttempt records an attempt by the worker holding the lease: acknowledged is final;
-	// otherwise the event is queued again at retryAt, or failed when retryAt is at or past its ExpiresAt.
-	// ECONFLICT/ReasonLeaseLost when the worker no longer holds it, ENOTFOUND for an unknown event.
-	RecordCallbackAttempt(ctx context.Context, worker string, a CallbackAttempt, retryAt time.Time) error
+	// LeasedQueue's Claim returns due events marked sending; events past ExpiresAt are marked failed on
+	// the way. Record: an acknowledged attempt is final; otherwise the event is queued again at retryAt,
+	// or failed when retryAt is at or past its ExpiresAt.
+	LeasedQueue[*CallbackEvent, CallbackAttempt]
 	// FindCallbacks lists events, newest first. Errors: EINTERNAL when the filter names no account and is
 	// not AllAccounts.
 	FindCallbacks(ctx context.Context, f CallbackFilter) ([]*CallbackEvent, error)

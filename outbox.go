@@ -90,15 +90,10 @@ type MessageFilter struct {
 // creates the message (see CodeService); the outbox itself hands messages to delivery workers and records
 // what became of them.
 type Outbox interface {
-	// ClaimMessages takes up to n due messages (queued, NextAttemptAt <= now, not expired) and marks them
-	// sending, leased to worker until now+lease; a message whose lease runs out is due again, so a worker
-	// that dies loses nothing. Safe with any number of workers and replicas: no message is claimed twice
-	// while its lease holds. Expired queued messages are marked expired on the way.
-	ClaimMessages(ctx context.Context, worker string, n int, lease time.Duration) ([]*Message, error)
-	// RecordAttempt records an attempt by the worker holding the lease and moves the message on: sent or
-	// delivered are final for the worker; retry queues it again at retryAt (or fails it when attempts are
-	// exhausted); failed is final. ECONFLICT when the worker no longer holds the lease.
-	RecordAttempt(ctx context.Context, worker string, a DeliveryAttempt, retryAt time.Time) error
+	// LeasedQueue's Claim returns due messages marked sending; expired ones are marked expired on the
+	// way. Record's outcomes: sent or delivered settle the message for the worker; retry queues it again
+	// at retryAt, or fails it on attempt MaxDeliveryAttempts; failed is final.
+	LeasedQueue[*Message, DeliveryAttempt]
 	// FindMessages lists messages, newest first. Errors: EINTERNAL when the filter names no account and is
 	// not AllAccounts, EINVALID for a negative limit.
 	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)

@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -80,23 +77,9 @@ type CallbackConfig struct {
 // event after numauth.CallbackRetention. Delivery is at least once, like Worker's. Create one with
 // NewCallbackWorker and start it with Run.
 type CallbackWorker struct {
-	outbox numauth.CallbackOutbox
+	loop   *loop[*numauth.CallbackEvent, numauth.CallbackAttempt]
 	secret func(accountID int64) []byte
-	clock  numauth.Clock
-	log    *slog.Logger
-	id     string
 	client *http.Client
-
-	concurrency     int
-	poll            time.Duration
-	lease           time.Duration
-	attemptTimeout  time.Duration
-	shutdownTimeout time.Duration
-	backoff         Backoff
-	rand            func() float64
-
-	wake    chan struct{} // holds at most one pending Notify
-	running atomic.Bool
 }
 
 // NewCallbackWorker returns a worker for cfg. It fails when the outbox or the secret is missing, or the
@@ -108,51 +91,37 @@ func NewCallbackWorker(cfg CallbackConfig) (*CallbackWorker, error) {
 	if cfg.Secret == nil {
 		return nil, errors.New("delivery: CallbackConfig.Secret is required: callbacks are always signed")
 	}
-	cw := &CallbackWorker{
-		outbox:          cfg.Outbox,
-		secret:          cfg.Secret,
-		clock:           cfg.Clock,
-		log:             cfg.Logger,
-		id:              cfg.WorkerID,
-		concurrency:     orDefault(cfg.Concurrency, DefaultCallbackConcurrency),
+	// Backoff.Delay fills zero fields with the message defaults; fill them with the callback ones first.
+	backoff := cfg.Backoff
+	if backoff.Base <= 0 {
+		backoff.Base = DefaultCallbackBackoff.Base
+	}
+	if backoff.Max <= 0 {
+		backoff.Max = DefaultCallbackBackoff.Max
+	}
+	if backoff.Jitter == 0 {
+		backoff.Jitter = DefaultCallbackBackoff.Jitter
+	}
+	concurrency := orDefault(cfg.Concurrency, DefaultCallbackConcurrency)
+	cw := &CallbackWorker{secret: cfg.Secret}
+	l, err := newLoop(loopConfig{
+		clock: cfg.Clock, log: cfg.Logger, id: cfg.WorkerID,
+		concurrency:     concurrency,
+		batch:           concurrency,
 		poll:            orDefault(cfg.PollInterval, DefaultCallbackPollInterval),
 		lease:           orDefault(cfg.Lease, DefaultCallbackLease),
 		attemptTimeout:  orDefault(cfg.AttemptTimeout, DefaultCallbackAttemptTimeout),
-		shutdownTimeout: orDefault(cfg.ShutdownTimeout, DefaultShutdownTimeout),
-		backoff:         cfg.Backoff,
+		storeTimeout:    DefaultStoreTimeout,
+		shutdownTimeout: cfg.ShutdownTimeout,
+		backoff:         backoff,
 		rand:            cfg.Rand,
-		wake:            make(chan struct{}, 1),
+	}, "callback", "callbacks", cfg.Outbox, cw.send)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.ShutdownTimeout < 0 {
-		cw.shutdownTimeout = 0
-	}
-	if cw.clock == nil {
-		cw.clock = numauth.SystemClock{}
-	}
-	if cw.log == nil {
-		cw.log = slog.Default()
-	}
-	if cw.rand == nil {
-		cw.rand = rand.Float64
-	}
-	if cw.id == "" {
-		cw.id = defaultWorkerID()
-	}
-	if cw.lease <= cw.attemptTimeout {
-		return nil, fmt.Errorf("delivery: lease %v must be longer than the attempt timeout %v", cw.lease, cw.attemptTimeout)
-	}
-	// Backoff.Delay fills zero fields with the message defaults; fill them with the callback ones first.
-	if cw.backoff.Base <= 0 {
-		cw.backoff.Base = DefaultCallbackBackoff.Base
-	}
-	if cw.backoff.Max <= 0 {
-		cw.backoff.Max = DefaultCallbackBackoff.Max
-	}
-	if cw.backoff.Jitter == 0 {
-		cw.backoff.Jitter = DefaultCallbackBackoff.Jitter
-	}
+	cw.loop = l
 	if cfg.Client == nil {
-		cw.client = newCallbackClient(cw.attemptTimeout)
+		cw.client = newCallbackClient(l.attemptTimeout)
 	} else {
 		c := *cfg.Client
 		c.CheckRedirect = notFollowed
@@ -172,110 +141,19 @@ func newCallbackClient(timeout time.Duration) *http.Client {
 func notFollowed(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // ID returns the name this worker claims events under.
-func (cw *CallbackWorker) ID() string { return cw.id }
+func (cw *CallbackWorker) ID() string { return cw.loop.id }
 
 // Notify wakes the worker to claim at once instead of at its next poll, as Worker.Notify. It never blocks.
-func (cw *CallbackWorker) Notify() {
-	select {
-	case cw.wake <- struct{}{}:
-	default: // a wake-up is already pending
-	}
-}
+func (cw *CallbackWorker) Notify() { cw.loop.notify() }
 
 // Run claims and POSTs events until ctx ends, then stops as Worker.Run does: attempts in flight may finish
 // for up to the shutdown timeout, those still running are cancelled and recorded as retries due at once,
 // and Run returns nil. A second concurrent Run returns an error.
-func (cw *CallbackWorker) Run(ctx context.Context) error {
-	if !cw.running.CompareAndSwap(false, true) {
-		return errors.New("delivery: callback worker is already running")
-	}
-	defer cw.running.Store(false)
-	cw.log.LogAttrs(ctx, slog.LevelInfo, "callback worker started", slog.String("worker", cw.id),
-		slog.Int("concurrency", cw.concurrency))
+func (cw *CallbackWorker) Run(ctx context.Context) error { return cw.loop.run(ctx) }
 
-	// Attempts outlive ctx so that a shutdown does not cut every POST short.
-	inflight, cancelInflight := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer cancelInflight(nil)
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, cw.concurrency)
-	claimErrors := 0
-	for ctx.Err() == nil {
-		// Claim no more events than there are free slots, so none waits while its lease runs.
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		n := 1
-	fill:
-		for ; n < cw.concurrency; n++ {
-			select {
-			case slots <- struct{}{}:
-			default:
-				break fill
-			}
-		}
-
-		// Not cut short by ctx: a claim abandoned mid-way could lease events nobody then sends.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultStoreTimeout)
-		events, err := cw.outbox.ClaimCallbacks(cctx, cw.id, n, cw.lease)
-		cancel()
-		events = events[:min(n, len(events))] // any extra come back when their leases run out
-		for range n - len(events) {
-			<-slots
-		}
-		for _, e := range events {
-			wg.Go(func() {
-				defer func() { <-slots }()
-				cw.send(inflight, e)
-			})
-		}
-
-		wait := cw.poll
-		switch {
-		case err != nil:
-			// Back off while the outbox keeps failing, so a database outage is not met with a storm.
-			claimErrors++
-			for i := 0; i < claimErrors && wait < maxClaimErrorWait; i++ {
-				wait *= 2
-			}
-			wait = min(wait, maxClaimErrorWait)
-			cw.log.LogAttrs(ctx, slog.LevelError, "delivery: claim callbacks", slog.String("worker", cw.id),
-				slog.String("error", err.Error()), slog.Duration("retry_in", wait))
-		case len(events) == n:
-			claimErrors = 0
-			continue // a full batch: there is probably more
-		default:
-			claimErrors = 0
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-cw.wake:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
-
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(cw.shutdownTimeout):
-		cancelInflight(errShutdown)
-		<-done
-	}
-	cw.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "callback worker stopped", slog.String("worker", cw.id))
-	return nil
-}
-
-// send makes one attempt at e and records it.
-func (cw *CallbackWorker) send(inflight context.Context, e *numauth.CallbackEvent) {
-	a := numauth.CallbackAttempt{EventID: e.ID, At: cw.clock.Now()}
-	started := time.Now()
+// send makes one attempt at e within ctx and says what to record.
+func (cw *CallbackWorker) send(ctx context.Context, e *numauth.CallbackEvent) outcome[numauth.CallbackAttempt] {
+	a := numauth.CallbackAttempt{EventID: e.ID, At: cw.loop.clock.Now()}
 	var retryAt time.Time
 	if target, err := callbackURL(e.URL); err != nil {
 		// The URL was fixed when the event was written and will not get better: fail the event now
@@ -283,29 +161,21 @@ func (cw *CallbackWorker) send(inflight context.Context, e *numauth.CallbackEven
 		a.Detail = err.Error()
 		retryAt = e.ExpiresAt.Add(time.Second)
 	} else {
-		a.StatusCode, a.Detail = cw.post(inflight, e, target, a.At)
+		a.StatusCode, a.Detail = cw.post(ctx, e, target, a.At)
 		a.Acknowledged = a.StatusCode >= 200 && a.StatusCode <= 299
-		now := cw.clock.Now()
 		switch {
 		case a.Acknowledged:
-		case a.StatusCode == 0 && errors.Is(context.Cause(inflight), errShutdown):
+		case a.StatusCode == 0 && errors.Is(context.Cause(ctx), errShutdown):
 			// Not the receiver's fault: let another worker take the event at once.
 			a.Detail = "interrupted by shutdown: " + a.Detail
-			retryAt = now
+			retryAt = cw.loop.clock.Now()
 		default:
-			retryAt = now.Add(cw.backoff.Delay(e.Attempts+1, cw.rand()))
+			retryAt = cw.loop.retryAt(e.Attempts + 1)
 		}
 	}
 	a.Detail = cleanDetail(a.Detail)
-	took := time.Since(started)
-
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(inflight), DefaultStoreTimeout)
-	err := cw.outbox.RecordCallbackAttempt(rctx, cw.id, a, retryAt)
-	cancel()
-
 	// Neither the URL (its query may hold a token) nor the payload (it holds a phone number) is logged.
 	attrs := []slog.Attr{
-		slog.String("worker", cw.id),
 		slog.String("event_id", e.ID),
 		slog.String("event", e.Type),
 		slog.Int64("account_id", e.AccountID),
@@ -313,25 +183,8 @@ func (cw *CallbackWorker) send(inflight context.Context, e *numauth.CallbackEven
 		slog.Bool("acknowledged", a.Acknowledged),
 		slog.Int("status", a.StatusCode),
 		slog.String("detail", a.Detail),
-		slog.Duration("took", took),
 	}
-	if !retryAt.IsZero() {
-		attrs = append(attrs, slog.Time("retry_at", retryAt))
-	}
-	switch {
-	case numauth.ErrorKindOf(err) == numauth.ECONFLICT:
-		// Our lease ran out and another worker holds the event; its attempt is the one that counts.
-		cw.log.LogAttrs(inflight, slog.LevelWarn, "delivery: lease lost before recording the callback attempt",
-			append(attrs, slog.String("error", err.Error()))...)
-	case err != nil:
-		// The lease will run out and the event be claimed again: at least once, not lost.
-		cw.log.LogAttrs(inflight, slog.LevelError, "delivery: record callback attempt",
-			append(attrs, slog.String("error", err.Error()))...)
-	case a.Acknowledged:
-		cw.log.LogAttrs(inflight, slog.LevelInfo, "callback attempt", attrs...)
-	default:
-		cw.log.LogAttrs(inflight, slog.LevelWarn, "callback attempt", attrs...)
-	}
+	return outcome[numauth.CallbackAttempt]{attempt: a, retryAt: retryAt, ok: a.Acknowledged, attrs: attrs}
 }
 
 // callbackURL applies numauth.CheckCallbackURL's rule, saying what is wrong without echoing raw (whose query
@@ -353,13 +206,11 @@ func callbackURL(raw string) (string, error) {
 
 // post sends e's payload, signed with its account's key at time at, and returns the answer's status code
 // (0 when none came) and a detail for the attempt record.
-func (cw *CallbackWorker) post(inflight context.Context, e *numauth.CallbackEvent, target string, at time.Time) (int, string) {
+func (cw *CallbackWorker) post(ctx context.Context, e *numauth.CallbackEvent, target string, at time.Time) (int, string) {
 	secret := cw.secret(e.AccountID)
 	if len(secret) == 0 {
 		return 0, fmt.Sprintf("no signing key for account %d: not sent", e.AccountID)
 	}
-	ctx, cancel := context.WithTimeout(inflight, cw.attemptTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(e.Payload))
 	if err != nil {
 		return 0, "build request: " + err.Error()

@@ -33,7 +33,7 @@ type callbackOutbox struct {
 	events   map[string]*callbackEntry
 	attempts map[string][]numauth.CallbackAttempt
 	recorded int // attempts recorded, all events
-	claims   int // calls to ClaimCallbacks
+	claims   int // calls to Claim
 	seq      int
 	changed  chan struct{} // closed and replaced on every claim and recorded attempt
 }
@@ -76,7 +76,7 @@ func (o *callbackOutbox) add(e numauth.CallbackEvent) *numauth.CallbackEvent {
 	return &c
 }
 
-func (o *callbackOutbox) ClaimCallbacks(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.CallbackEvent, error) {
+func (o *callbackOutbox) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.CallbackEvent, error) {
 	if worker == "" || n <= 0 || lease <= 0 {
 		return nil, numauth.Errorf(numauth.EINVALID, "", "claim: worker %q, n %d, lease %v", worker, n, lease)
 	}
@@ -109,7 +109,7 @@ func (o *callbackOutbox) ClaimCallbacks(ctx context.Context, worker string, n in
 	return out, nil
 }
 
-func (o *callbackOutbox) RecordCallbackAttempt(ctx context.Context, worker string, a numauth.CallbackAttempt, retryAt time.Time) error {
+func (o *callbackOutbox) Record(ctx context.Context, worker string, a numauth.CallbackAttempt, retryAt time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	en, ok := o.events[a.EventID]

@@ -618,11 +618,11 @@ type failingOutbox struct {
 	failures atomic.Int32
 }
 
-func (o *failingOutbox) ClaimMessages(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.Message, error) {
+func (o *failingOutbox) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.Message, error) {
 	if o.failures.Add(-1) >= 0 {
 		return nil, errors.New("database is down")
 	}
-	return o.Outbox.ClaimMessages(ctx, worker, n, lease)
+	return o.Outbox.Claim(ctx, worker, n, lease)
 }
 
 func TestWorkerSurvivesClaimErrors(t *testing.T) {

@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,95 +24,34 @@ func NewCallbackOutbox(db *DB) *CallbackOutbox { return &CallbackOutbox{db: db} 
 const callbackColumns = `id, account_id, scheme_id, request_id, type, url, payload, status, attempts, next_attempt_at,
 	expires_at, last_error, created_at, updated_at`
 
-// ClaimCallbacks leases due events to worker; see numauth.CallbackOutbox. Errors: EINVALID for an empty
-// worker, n outside 1 to 1000, or a lease that is not positive.
-func (o *CallbackOutbox) ClaimCallbacks(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.CallbackEvent, error) {
-	switch {
-	case worker == "":
-		return nil, numauth.Missing("worker")
-	case n < 1 || n > maxClaim:
-		return nil, numauth.Malformed("n", "claim %d events: want 1 to %d", n, maxClaim)
-	case lease <= 0:
-		return nil, numauth.Malformed("lease", "lease %v is not positive", lease)
-	}
-	skipLocked := o.db.dialect.skipLocked()
-	var events []*numauth.CallbackEvent
-	err := o.db.update(ctx, func(tx *tx) error {
-		now := toDB(tx.now)
-		if _, err := tx.exec(ctx, `UPDATE callback_events SET status = 'failed', lease_owner = '', updated_at = ?,
-				last_error = CASE WHEN last_error = '' THEN 'not acknowledged before the retention ended' ELSE last_error END
-			WHERE id IN (SELECT id FROM callback_events
-				WHERE status IN ('queued', 'sending') AND expires_at <= ? AND next_attempt_at <= ?
-				ORDER BY next_attempt_at LIMIT ?`+skipLocked+`)`,
-			now, now, now, maxExpirePerClaim); err != nil {
-			return err
-		}
-		rows, err := tx.query(ctx, `UPDATE callback_events SET status = 'sending', lease_owner = ?, next_attempt_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM callback_events
-				WHERE status IN ('queued', 'sending') AND next_attempt_at <= ? AND expires_at > ?
-				ORDER BY next_attempt_at LIMIT ?`+skipLocked+`)
-			RETURNING `+callbackColumns,
-			worker, toDB(tx.now.Add(lease)), now, now, now, n)
-		if err != nil {
-			return err
-		}
-		events, err = scanCallbacks(rows)
-		return err
-	})
-	if err != nil {
-		return nil, storeError("claim callbacks", err)
-	}
-	slices.SortFunc(events, func(a, b *numauth.CallbackEvent) int { return strings.Compare(a.ID, b.ID) })
-	return events, nil
+// Claim leases due events to worker; see numauth.LeasedQueue and claimLeased. Due events past ExpiresAt
+// are marked failed first.
+func (o *CallbackOutbox) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.CallbackEvent, error) {
+	return claimLeased(ctx, o.db, callbackQueue, worker, n, lease,
+		func(rows *sql.Rows, _ *tx) ([]*numauth.CallbackEvent, error) { return scanCallbacks(rows) },
+		func(e *numauth.CallbackEvent) string { return e.ID })
 }
 
-// RecordCallbackAttempt records an attempt; see numauth.CallbackOutbox. A worker whose lease ran out may
-// still record its attempt as long as no other worker claimed the event since.
-func (o *CallbackOutbox) RecordCallbackAttempt(ctx context.Context, worker string, a numauth.CallbackAttempt, retryAt time.Time) error {
+// Record records an attempt; see numauth.CallbackOutbox. Attempts are recorded by group commit with
+// those of other workers and queues. Errors: EINVALID for a missing event id, ENOTFOUND/ReasonMessage for
+// an unknown event, ECONFLICT/ReasonLeaseLost when the worker does not hold the event.
+func (o *CallbackOutbox) Record(ctx context.Context, worker string, a numauth.CallbackAttempt, retryAt time.Time) error {
 	if a.EventID == "" {
 		return numauth.Missing("EventID")
 	}
-	err := o.db.update(ctx, func(tx *tx) error {
-		var status, owner string
-		var attempts int
-		var expires int64
-		err := tx.queryRow(ctx, `SELECT status, lease_owner, attempts, expires_at FROM callback_events WHERE id = ?`, a.EventID).
-			Scan(&status, &owner, &attempts, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonMessage, "callback event %q not found", a.EventID)
-		} else if err != nil {
-			return err
-		}
-		if status != string(numauth.CallbackSending) || owner != worker {
-			return &numauth.Error{Kind: numauth.ECONFLICT, Reason: numauth.ReasonLeaseLost,
-				Internal: "callback event " + a.EventID + " is not leased to " + worker}
-		}
-		at := a.At
-		if at.IsZero() {
-			at = tx.now
-		}
-		attempts++
-		if _, err := tx.exec(ctx, `INSERT INTO callback_attempts (event_id, number, at, acknowledged, status_code, detail)
-			VALUES (?, ?, ?, ?, ?, ?)`, a.EventID, attempts, toDB(at), a.Acknowledged, a.StatusCode, clipText(a.Detail, 1024)); err != nil {
-			return err
-		}
-		next, lastError := tx.now, ""
-		switch {
-		case a.Acknowledged:
-			status = string(numauth.CallbackAcknowledged)
-		case !retryAt.Before(fromDB(expires)):
-			status, lastError = string(numauth.CallbackFailed), clipText(a.Detail, 1024)
-		default:
-			status, lastError = string(numauth.CallbackQueued), clipText(a.Detail, 1024)
-			if retryAt.After(tx.now) {
-				next = retryAt.UTC().Truncate(time.Microsecond)
+	return o.db.recordAttempt(ctx, &leasedAttempt{
+		t: callbackQueue, worker: worker, id: a.EventID, at: a.At, detail: a.Detail, retryAt: retryAt,
+		values: []any{a.Acknowledged, a.StatusCode},
+		settle: func(_ int, expires time.Time, _, detail string) (string, bool, string) {
+			switch {
+			case a.Acknowledged:
+				return string(numauth.CallbackAcknowledged), false, ""
+			case !retryAt.Before(expires):
+				return string(numauth.CallbackFailed), false, detail
 			}
-		}
-		_, err = tx.exec(ctx, `UPDATE callback_events SET status = ?, lease_owner = '', attempts = ?, next_attempt_at = ?,
-			last_error = ?, updated_at = ? WHERE id = ?`, status, attempts, toDB(next), lastError, toDB(tx.now), a.EventID)
-		return err
+			return string(numauth.CallbackQueued), true, detail
+		},
 	})
-	return storeError("record callback attempt", err)
 }
 
 // FindCallbacks lists events, newest first; see numauth.CallbackOutbox. Errors: those of

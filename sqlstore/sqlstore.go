@@ -48,7 +48,7 @@ type DB struct {
 	templates  templateCache
 	sendRights sendRightsCache
 
-	records     *recordWriter // group commit of delivery attempts, made on first use
+	records     *batcher[*queuedRecord] // group commit of the attempts of leased queues, made on first use
 	recordsOnce sync.Once
 
 	redeems           *batcher[*queuedRedeem] // group commit of carrier token redemptions

@@ -91,7 +91,7 @@ func (f *codeFixture) mustMessage(tb testing.TB, number, id string) *numauth.Mes
 
 func (f *codeFixture) mustClaim(tb testing.TB, worker string, n int, lease time.Duration) []*numauth.Message {
 	tb.Helper()
-	ms, err := f.Outbox.ClaimMessages(context.Background(), worker, n, lease)
+	ms, err := f.Outbox.Claim(context.Background(), worker, n, lease)
 	if err != nil {
 		tb.Fatalf("ClaimMessages(%s, %d): %v", worker, n, err)
 	}
@@ -1009,9 +1009,9 @@ func testClaimMessages(t *testing.T, open opener) {
 		if len(got) != 1 || got[0].ID != f.sent[0].MessageID {
 			t.Fatalf("claim after the lease ran out: got %v, want the message", ids(got))
 		}
-		err := f.Outbox.RecordAttempt(t.Context(), "w1", numauth.DeliveryAttempt{MessageID: got[0].ID, Outcome: numauth.DeliverySent}, time.Time{})
+		err := f.Outbox.Record(t.Context(), "w1", numauth.DeliveryAttempt{MessageID: got[0].ID, Outcome: numauth.DeliverySent}, time.Time{})
 		checkError(t, err, numauth.ECONFLICT, numauth.ReasonLeaseLost)
-		mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w2", numauth.DeliveryAttempt{MessageID: got[0].ID, Outcome: numauth.DeliverySent}, time.Time{}))
+		mustDo(t, f.Outbox.Record(t.Context(), "w2", numauth.DeliveryAttempt{MessageID: got[0].ID, Outcome: numauth.DeliverySent}, time.Time{}))
 	})
 	t.Run("ExpiredMessagesAreMarkedExpired", func(t *testing.T) {
 		f := mustOutboxFixture(t, open, 2)
@@ -1047,7 +1047,7 @@ func testClaimMessages(t *testing.T, open opener) {
 	for _, tt := range errorTests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustCodeFixture(t, open)
-			_, err := f.Outbox.ClaimMessages(t.Context(), tt.worker, tt.n, tt.lease)
+			_, err := f.Outbox.Claim(t.Context(), tt.worker, tt.n, tt.lease)
 			checkError(t, err, numauth.EINVALID, "")
 		})
 	}
@@ -1076,7 +1076,7 @@ func testRecordAttempt(t *testing.T, open opener) {
 			if tt.wantRetry {
 				wantNext = retryAt
 			}
-			mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w",
+			mustDo(t, f.Outbox.Record(t.Context(), "w",
 				numauth.DeliveryAttempt{MessageID: id, Number: 7, At: at, Outcome: tt.outcome, Detail: "detail"}, retryAt))
 			m := f.mustMessage(t, number(0), id)
 			if m.Status != tt.wantStatus || m.Attempts != 1 || m.LastError != tt.wantLastError || !m.NextAttemptAt.Equal(wantNext) ||
@@ -1090,14 +1090,14 @@ func testRecordAttempt(t *testing.T, open opener) {
 				t.Errorf("FindMessageAttempts: got %+v, %v; want %+v", attempts, err, want)
 			}
 			// The lease went with the attempt.
-			err = f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: tt.outcome}, retryAt)
+			err = f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: tt.outcome}, retryAt)
 			checkError(t, err, numauth.ECONFLICT, numauth.ReasonLeaseLost)
 		})
 	}
 	t.Run("RetryIsDueAtRetryAt", func(t *testing.T) {
 		f := mustOutboxFixture(t, open, 1)
 		id := f.mustClaim(t, "w", 1, time.Minute)[0].ID
-		mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: numauth.DeliveryRetry}, retryAt))
+		mustDo(t, f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: numauth.DeliveryRetry}, retryAt))
 		f.clock.Set(retryAt.Add(-time.Microsecond))
 		if got := f.mustClaim(t, "w", 1, time.Minute); len(got) != 0 {
 			t.Errorf("claim before retryAt: got %v, want none", ids(got))
@@ -1110,7 +1110,7 @@ func testRecordAttempt(t *testing.T, open opener) {
 	t.Run("RetryInThePastIsDueNow", func(t *testing.T) {
 		f := mustOutboxFixture(t, open, 1)
 		id := f.mustClaim(t, "w", 1, time.Minute)[0].ID
-		mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: numauth.DeliveryRetry}, time.Time{}))
+		mustDo(t, f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: id, Outcome: numauth.DeliveryRetry}, time.Time{}))
 		if got := f.mustClaim(t, "w", 1, time.Minute); len(got) != 1 {
 			t.Errorf("claim after a retry without a time: got %d messages, want 1", len(got))
 		}
@@ -1124,7 +1124,7 @@ func testRecordAttempt(t *testing.T, open opener) {
 			if len(got) != 1 {
 				t.Fatalf("claim %d: got %d messages, want 1", i, len(got))
 			}
-			mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w",
+			mustDo(t, f.Outbox.Record(t.Context(), "w",
 				numauth.DeliveryAttempt{MessageID: id, Outcome: numauth.DeliveryRetry, Detail: fmt.Sprint("timeout ", i)}, time.Time{}))
 		}
 		m := f.mustMessage(t, number(0), id)
@@ -1153,20 +1153,20 @@ func testRecordAttempt(t *testing.T, open opener) {
 		wantReason string
 	}{
 		{"UnclaimedMessageConflicts", func(t *testing.T, f *outboxFixture) error {
-			return f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: numauth.DeliverySent}, time.Time{})
+			return f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: numauth.DeliverySent}, time.Time{})
 		}, numauth.ECONFLICT, numauth.ReasonLeaseLost},
 		{"OtherWorkerConflicts", func(t *testing.T, f *outboxFixture) error {
 			f.mustClaim(t, "w1", 1, time.Minute)
-			return f.Outbox.RecordAttempt(t.Context(), "w2", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: numauth.DeliverySent}, time.Time{})
+			return f.Outbox.Record(t.Context(), "w2", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: numauth.DeliverySent}, time.Time{})
 		}, numauth.ECONFLICT, numauth.ReasonLeaseLost},
 		{"UnknownMessageIsNotFound", func(t *testing.T, f *outboxFixture) error {
-			return f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: "0123456789abcdef0123456789abcdef", Outcome: numauth.DeliverySent}, time.Time{})
+			return f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: "0123456789abcdef0123456789abcdef", Outcome: numauth.DeliverySent}, time.Time{})
 		}, numauth.ENOTFOUND, numauth.ReasonMessage},
 		{"UnknownOutcomeIsInvalid", func(t *testing.T, f *outboxFixture) error {
-			return f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: "lost"}, time.Time{})
+			return f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: f.sent[0].MessageID, Outcome: "lost"}, time.Time{})
 		}, numauth.EINVALID, numauth.ReasonMalformed},
 		{"MissingMessageIDIsInvalid", func(t *testing.T, f *outboxFixture) error {
-			return f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{Outcome: numauth.DeliverySent}, time.Time{})
+			return f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{Outcome: numauth.DeliverySent}, time.Time{})
 		}, numauth.EINVALID, numauth.ReasonMissing},
 		{"AttemptsOfUnknownMessageAreNotFound", func(t *testing.T, f *outboxFixture) error {
 			_, err := f.Outbox.FindMessageAttempts(t.Context(), "0123456789abcdef0123456789abcdef")
@@ -1264,7 +1264,7 @@ func testConcurrentClaims(t *testing.T, open opener) {
 	for _, worker := range []string{"w1", "w2"} {
 		wg.Go(func() {
 			for {
-				ms, err := f.Outbox.ClaimMessages(context.Background(), worker, 7, time.Minute)
+				ms, err := f.Outbox.Claim(context.Background(), worker, 7, time.Minute)
 				if err != nil {
 					t.Errorf("ClaimMessages(%s): %v", worker, err)
 					return

@@ -465,21 +465,21 @@ func testCallbackOutbox(t *testing.T, open opener) {
 	}
 	t.Run("ClaimLeasesAndAcknowledgeIsFinal", func(t *testing.T) {
 		f := granted(t)
-		events, err := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute)
+		events, err := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute)
 		if err != nil || len(events) != 1 || events[0].Status != numauth.CallbackSending {
 			t.Fatalf("ClaimCallbacks: %+v, %v; want one sending event", events, err)
 		}
-		if again, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w2", 10, time.Minute); len(again) != 0 {
+		if again, _ := f.Callbacks.Claim(t.Context(), "w2", 10, time.Minute); len(again) != 0 {
 			t.Errorf("a leased event was claimed again: %+v", again)
 		}
-		err = f.Callbacks.RecordCallbackAttempt(t.Context(), "w2", numauth.CallbackAttempt{EventID: events[0].ID, StatusCode: 200, Acknowledged: true}, time.Time{})
+		err = f.Callbacks.Record(t.Context(), "w2", numauth.CallbackAttempt{EventID: events[0].ID, StatusCode: 200, Acknowledged: true}, time.Time{})
 		checkError(t, err, numauth.ECONFLICT, numauth.ReasonLeaseLost)
-		if err := f.Callbacks.RecordCallbackAttempt(t.Context(), "w1", numauth.CallbackAttempt{EventID: events[0].ID,
+		if err := f.Callbacks.Record(t.Context(), "w1", numauth.CallbackAttempt{EventID: events[0].ID,
 			StatusCode: 200, Acknowledged: true, Detail: "200 OK"}, time.Time{}); err != nil {
 			t.Fatalf("RecordCallbackAttempt: %v", err)
 		}
 		f.clock.Advance(time.Hour)
-		if again, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute); len(again) != 0 {
+		if again, _ := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute); len(again) != 0 {
 			t.Errorf("an acknowledged event was claimed again")
 		}
 		got := f.mustEvents(t, "authorization.granted")[0]
@@ -493,22 +493,22 @@ func testCallbackOutbox(t *testing.T, open opener) {
 	})
 	t.Run("RetryAtBackoffThenFailAfterRetention", func(t *testing.T) {
 		f := granted(t)
-		events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute)
+		events, _ := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute)
 		id := events[0].ID
 		retryAt := f.clock.Now().Add(10 * time.Second)
-		if err := f.Callbacks.RecordCallbackAttempt(t.Context(), "w1", numauth.CallbackAttempt{EventID: id, StatusCode: 500, Detail: "500"}, retryAt); err != nil {
+		if err := f.Callbacks.Record(t.Context(), "w1", numauth.CallbackAttempt{EventID: id, StatusCode: 500, Detail: "500"}, retryAt); err != nil {
 			t.Fatalf("RecordCallbackAttempt: %v", err)
 		}
-		if early, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute); len(early) != 0 {
+		if early, _ := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute); len(early) != 0 {
 			t.Errorf("claimed before its retry time")
 		}
 		f.clock.Advance(10 * time.Second)
-		events, _ = f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute)
+		events, _ = f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute)
 		if len(events) != 1 || events[0].Attempts != 1 {
 			t.Fatalf("claim after the retry time: %+v", events)
 		}
 		// A retry time past the retention fails the event.
-		if err := f.Callbacks.RecordCallbackAttempt(t.Context(), "w1", numauth.CallbackAttempt{EventID: id, Detail: "timeout"},
+		if err := f.Callbacks.Record(t.Context(), "w1", numauth.CallbackAttempt{EventID: id, Detail: "timeout"},
 			f.clock.Now().Add(numauth.CallbackRetention)); err != nil {
 			t.Fatalf("RecordCallbackAttempt: %v", err)
 		}
@@ -521,9 +521,9 @@ func testCallbackOutbox(t *testing.T, open opener) {
 		// A business's endpoint may answer anything: NUL bytes and invalid UTF-8 must not make the
 		// attempt unrecordable (PostgreSQL's text refuses both), or the event would be retried forever.
 		f := granted(t)
-		events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute)
+		events, _ := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute)
 		detail := "HTTP 500: \x00bad\xff\xfe" + strings.Repeat("é", 600)
-		if err := f.Callbacks.RecordCallbackAttempt(t.Context(), "w1", numauth.CallbackAttempt{EventID: events[0].ID, StatusCode: 500,
+		if err := f.Callbacks.Record(t.Context(), "w1", numauth.CallbackAttempt{EventID: events[0].ID, StatusCode: 500,
 			Detail: detail}, f.clock.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("RecordCallbackAttempt: %v", err)
 		}
@@ -535,16 +535,16 @@ func testCallbackOutbox(t *testing.T, open opener) {
 	})
 	t.Run("ExpiredLeaseIsClaimedAgainAndOldEventsFail", func(t *testing.T) {
 		f := granted(t)
-		if events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w1", 10, time.Minute); len(events) != 1 {
+		if events, _ := f.Callbacks.Claim(t.Context(), "w1", 10, time.Minute); len(events) != 1 {
 			t.Fatalf("first claim: %d events", len(events))
 		}
 		f.clock.Advance(time.Minute)
-		events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w2", 10, time.Minute)
+		events, _ := f.Callbacks.Claim(t.Context(), "w2", 10, time.Minute)
 		if len(events) != 1 {
 			t.Fatalf("claim after the lease: %d events, want 1", len(events))
 		}
 		f.clock.Advance(numauth.CallbackRetention)
-		if events, _ := f.Callbacks.ClaimCallbacks(t.Context(), "w2", 10, time.Minute); len(events) != 0 {
+		if events, _ := f.Callbacks.Claim(t.Context(), "w2", 10, time.Minute); len(events) != 0 {
 			t.Errorf("claimed an event past its retention")
 		}
 		if got := f.mustEvents(t, "authorization.granted")[0]; got.Status != numauth.CallbackFailed {
@@ -571,11 +571,11 @@ func testCallbackOutbox(t *testing.T, open opener) {
 	})
 	t.Run("BadArguments", func(t *testing.T) {
 		f := mustAuthorizationFixture(t, open)
-		_, err := f.Callbacks.ClaimCallbacks(t.Context(), "", 1, time.Minute)
+		_, err := f.Callbacks.Claim(t.Context(), "", 1, time.Minute)
 		checkError(t, err, numauth.EINVALID, "")
-		_, err = f.Callbacks.ClaimCallbacks(t.Context(), "w", 0, time.Minute)
+		_, err = f.Callbacks.Claim(t.Context(), "w", 0, time.Minute)
 		checkError(t, err, numauth.EINVALID, "")
-		err = f.Callbacks.RecordCallbackAttempt(t.Context(), "w", numauth.CallbackAttempt{EventID: "nope"}, time.Time{})
+		err = f.Callbacks.Record(t.Context(), "w", numauth.CallbackAttempt{EventID: "nope"}, time.Time{})
 		checkError(t, err, numauth.ENOTFOUND, "")
 	})
 }

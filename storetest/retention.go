@@ -17,13 +17,13 @@ func testRetention(t *testing.T, open opener) {
 		f := mustCodeFixture(t, open)
 		sent := f.mustSend(t, f.request(phone))
 		f.clock.Advance(time.Minute)
-		claimed, err := f.Outbox.ClaimMessages(t.Context(), "w", 10, time.Minute)
+		claimed, err := f.Outbox.Claim(t.Context(), "w", 10, time.Minute)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("ClaimMessages: %d, %v", len(claimed), err)
 		}
 		f.clock.Advance(time.Minute)
 		changed := f.clock.Now()
-		mustDo(t, f.Outbox.RecordAttempt(t.Context(), "w", numauth.DeliveryAttempt{MessageID: sent.MessageID,
+		mustDo(t, f.Outbox.Record(t.Context(), "w", numauth.DeliveryAttempt{MessageID: sent.MessageID,
 			Outcome: numauth.DeliverySent, At: changed}, time.Time{}))
 
 		mustPruneAt(t, f.fixture, numauth.RetainMessages, changed.Add(policy[numauth.RetainMessages]-time.Microsecond), 0)
@@ -76,13 +76,13 @@ func testRetention(t *testing.T, open opener) {
 		if _, err := f.decide(t, true, f.code); err != nil {
 			t.Fatalf("DecideAuthorization: %v", err)
 		}
-		events, err := f.Callbacks.ClaimCallbacks(t.Context(), "w", 10, time.Minute)
+		events, err := f.Callbacks.Claim(t.Context(), "w", 10, time.Minute)
 		if err != nil || len(events) != 1 {
 			t.Fatalf("ClaimCallbacks: %d, %v", len(events), err)
 		}
 		f.clock.Advance(time.Second)
 		acked := f.clock.Now()
-		mustDo(t, f.Callbacks.RecordCallbackAttempt(t.Context(), "w", numauth.CallbackAttempt{EventID: events[0].ID,
+		mustDo(t, f.Callbacks.Record(t.Context(), "w", numauth.CallbackAttempt{EventID: events[0].ID,
 			StatusCode: 200, Acknowledged: true}, time.Time{}))
 		// A second event, never delivered: it fails when numauth.CallbackRetention is over.
 		second, code := mustConsentRequest(t, f.authorizationFixture, f.hooked.ID, "13900000001", "2025-12-31")
@@ -99,7 +99,7 @@ func testRetention(t *testing.T, open opener) {
 		}
 		// The undelivered event was queued all along: kept until its failure is a week old.
 		f.clock.Set(failed)
-		if _, err := f.Callbacks.ClaimCallbacks(t.Context(), "w", 10, time.Minute); err != nil {
+		if _, err := f.Callbacks.Claim(t.Context(), "w", 10, time.Minute); err != nil {
 			t.Fatalf("ClaimCallbacks: %v", err) // records the expired event as failed
 		}
 		f.mustEvents(t, "authorization.declined")

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"RecordAttempt", testRecordAttempt},
 		{"FindMessages", testFindMessages},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"LeasedQueues", testQueues},
 		{"CreateCustSpace", testCreateCustSpace},
 		{"FindCustSpace", testFindCustSpace},
 		{"AddChatappNumber", testAddChatappNumber},

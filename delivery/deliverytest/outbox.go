@@ -35,8 +35,8 @@ type Outbox struct {
 	messages  map[string]*entry
 	attempts  map[string][]numauth.DeliveryAttempt
 	recorded  int // attempts recorded, all messages
-	claims    int // calls to ClaimMessages
-	conflicts int // RecordAttempt calls refused with ECONFLICT
+	claims    int // calls to Claim
+	conflicts int // Record calls refused with ECONFLICT
 	seq       int
 	changed   chan struct{} // closed and replaced on every change, to wake waiters
 }
@@ -87,9 +87,9 @@ func (o *Outbox) Enqueue(m numauth.Message) *numauth.Message {
 	return &c
 }
 
-// ClaimMessages implements numauth.Outbox: queued messages due by now, and sending messages whose lease has
+// Claim implements numauth.Outbox: queued messages due by now, and sending messages whose lease has
 // run out, oldest due first.
-func (o *Outbox) ClaimMessages(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.Message, error) {
+func (o *Outbox) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -136,9 +136,9 @@ func (o *Outbox) ClaimMessages(ctx context.Context, worker string, n int, lease 
 	return out, nil
 }
 
-// RecordAttempt implements numauth.Outbox. It refuses, with ECONFLICT, a worker that does not hold the
+// Record implements numauth.Outbox. It refuses, with ECONFLICT, a worker that does not hold the
 // message's lease (because another worker claimed it since) and an attempt number that is not the next.
-func (o *Outbox) RecordAttempt(ctx context.Context, worker string, a numauth.DeliveryAttempt, retryAt time.Time) error {
+func (o *Outbox) Record(ctx context.Context, worker string, a numauth.DeliveryAttempt, retryAt time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -253,14 +253,14 @@ func (o *Outbox) Recorded() int {
 	return o.recorded
 }
 
-// Claims returns how many times ClaimMessages has been called.
+// Claims returns how many times Claim has been called.
 func (o *Outbox) Claims() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.claims
 }
 
-// Conflicts returns how many RecordAttempt calls were refused with ECONFLICT.
+// Conflicts returns how many Record calls were refused with ECONFLICT.
 func (o *Outbox) Conflicts() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -294,7 +294,7 @@ func (o *Outbox) WaitRecorded(tb testing.TB, n int) {
 	o.Wait(tb, fmt.Sprintf("%d recorded attempts", n), func() bool { return o.Recorded() >= n })
 }
 
-// WaitClaims waits until ClaimMessages has been called at least n times.
+// WaitClaims waits until Claim has been called at least n times.
 func (o *Outbox) WaitClaims(tb testing.TB, n int) {
 	tb.Helper()
 	o.Wait(tb, fmt.Sprintf("%d claims", n), func() bool { return o.Claims() >= n })

@@ -14,7 +14,7 @@ var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func mustClaim(tb testing.TB, o *deliverytest.Outbox, worker string, n int) []*numauth.Message {
 	tb.Helper()
-	ms, err := o.ClaimMessages(context.Background(), worker, n, time.Minute)
+	ms, err := o.Claim(context.Background(), worker, n, time.Minute)
 	if err != nil {
 		tb.Fatalf("ClaimMessages(%s): %v", worker, err)
 	}
@@ -40,11 +40,11 @@ func TestOutboxContract(t *testing.T) {
 		if got := mustClaim(t, o, "b", 10); len(got) != 1 {
 			t.Fatalf("b claimed %d messages after the lease ran out, want 1", len(got))
 		}
-		err := o.RecordAttempt(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, At: epoch, Outcome: numauth.DeliverySent}, time.Time{})
+		err := o.Record(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, At: epoch, Outcome: numauth.DeliverySent}, time.Time{})
 		if got, want := numauth.ErrorKindOf(err), numauth.ECONFLICT; got != want {
 			t.Errorf("RecordAttempt by the old holder = %v, want %s", err, want)
 		}
-		err = o.RecordAttempt(ctx, "b", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, At: epoch, Outcome: numauth.DeliverySent}, time.Time{})
+		err = o.Record(ctx, "b", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, At: epoch, Outcome: numauth.DeliverySent}, time.Time{})
 		if err != nil {
 			t.Errorf("RecordAttempt by the holder = %v", err)
 		}
@@ -57,7 +57,7 @@ func TestOutboxContract(t *testing.T) {
 		m := o.Enqueue(numauth.Message{Channel: "outbox"})
 		mustClaim(t, o, "a", 1)
 		retryAt := epoch.Add(5 * time.Second)
-		if err := o.RecordAttempt(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, Outcome: numauth.DeliveryRetry}, retryAt); err != nil {
+		if err := o.Record(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 1, Outcome: numauth.DeliveryRetry}, retryAt); err != nil {
 			t.Fatal(err)
 		}
 		if got := mustClaim(t, o, "a", 1); len(got) != 0 {
@@ -68,7 +68,7 @@ func TestOutboxContract(t *testing.T) {
 		if len(got) != 1 || got[0].Attempts != 1 {
 			t.Fatalf("claimed %v at retryAt, want the message with 1 attempt", got)
 		}
-		if err := o.RecordAttempt(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 2, Outcome: numauth.DeliveryRetry}, retryAt); err != nil {
+		if err := o.Record(ctx, "a", numauth.DeliveryAttempt{MessageID: m.ID, Number: 2, Outcome: numauth.DeliveryRetry}, retryAt); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := o.Message(m.ID).Status, numauth.MessageFailed; got != want {
