@@ -21,4 +21,5 @@ type Stores struct {
 	Servers        ServerRegistry
 	Storage        StorageService
 	Retention      RetentionStore
+	Routing        RoutingService
 }

@@ -24,6 +24,7 @@ var sealedColumns = []struct{ table, column string }{
 	{"sms_qualifications", "legal_id_no"},
 	{"codes", "sealed_code"},
 	{"messages", "body"},
+	{"channels", "config"},
 }
 
 // CheckMasterKey says whether a master key, given by its fingerprint (a value derived from the key, never

@@ -89,6 +89,7 @@ func stores(db *DB) storetest.Stores {
 		Sealer:         db.sealer,
 		CheckMasterKey: db.CheckMasterKey,
 		BindMasterKey:  db.BindMasterKey,
+		QueryRow:       db.queryRow,
 	}
 }
 

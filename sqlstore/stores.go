@@ -29,5 +29,6 @@ func NewStores(db *DB, codeKey []byte) (numauth.Stores, error) {
 		Servers:        NewServerRegistry(db),
 		Storage:        NewStorageService(db),
 		Retention:      NewRetentionStore(db),
+		Routing:        NewRoutingService(db),
 	}, nil
 }

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"sync"
@@ -37,6 +38,9 @@ type Stores struct {
 	CheckMasterKey func(ctx context.Context, fingerprint []byte, sealer numauth.SecretSealer) (bound bool, err error)
 	// BindMasterKey records fingerprint as the database's key, or fails when another one is recorded.
 	BindMasterKey func(ctx context.Context, fingerprint []byte) error
+	// QueryRow runs one read of the database's own SQL ('?' placeholders), for tests that look at what is
+	// stored at rest (a sealed column).
+	QueryRow func(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Run runs the suite. open returns Stores on a fresh, empty database, with no schema yet, whose time is
@@ -108,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"ConcurrentReservations", testConcurrentReservations},
 		{"OrphanUploads", testOrphanUploads},
 		{"Retention", testRetention},
+		{"Routing", testRouting},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

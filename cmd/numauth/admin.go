@@ -49,7 +49,7 @@ func newAdminCommand() *cobra.Command {
 		a.quotaCommand(), a.schemeCommand(), a.outboxCommand(), a.custSpaceCommand(), a.testNumberCommand(), a.codeLimitsCommand(), a.templateCommand(),
 		a.authorizationCommand(), a.callbackCommand(), a.submailCommand(), a.balanceCommand(), a.ledgerCommand(),
 		a.priceCommand(), a.carrierCommand(), a.reviewCommand(), a.storageQuotaCommand(),
-		a.pruneCommand())
+		a.pruneCommand(), a.channelCommand(), a.routeCommand())
 	return cmd
 }
 
