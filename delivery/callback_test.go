@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -19,188 +18,10 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/delivery"
+	"github.com/numauth/numauth/delivery/deliverytest"
 	"github.com/numauth/numauth/delivery/webhook"
 	"github.com/numauth/numauth/numauthtest"
 )
-
-// callbackOutbox is an in-memory numauth.CallbackOutbox, as the interface documents it: claims honour
-// leases and fail events past ExpiresAt, attempts are recorded only by the lease holder, and a retry past
-// ExpiresAt fails the event. Tests wait on it for attempts instead of sleeping.
-type callbackOutbox struct {
-	clock numauth.Clock
-
-	mu       sync.Mutex
-	events   map[string]*callbackEntry
-	attempts map[string][]numauth.CallbackAttempt
-	recorded int // attempts recorded, all events
-	claims   int // calls to Claim
-	seq      int
-	changed  chan struct{} // closed and replaced on every claim and recorded attempt
-}
-
-type callbackEntry struct {
-	e          numauth.CallbackEvent
-	worker     string
-	leaseUntil time.Time
-}
-
-var _ numauth.CallbackOutbox = (*callbackOutbox)(nil)
-
-func newCallbackOutbox(clock numauth.Clock) *callbackOutbox {
-	return &callbackOutbox{
-		clock:    clock,
-		events:   make(map[string]*callbackEntry),
-		attempts: make(map[string][]numauth.CallbackAttempt),
-		changed:  make(chan struct{}),
-	}
-}
-
-// add queues a copy of e, due now and expiring after numauth.CallbackRetention unless e says otherwise.
-func (o *callbackOutbox) add(e numauth.CallbackEvent) *numauth.CallbackEvent {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	now := o.clock.Now()
-	o.seq++
-	e.ID = cmp.Or(e.ID, fmt.Sprintf("%032x", o.seq))
-	e.Type = cmp.Or(e.Type, "authorization.granted")
-	if e.Payload == nil {
-		e.Payload = []byte(`{"id":"` + e.ID + `","type":"` + e.Type + `"}`)
-	}
-	e.Status = numauth.CallbackQueued
-	e.CreatedAt, e.UpdatedAt, e.NextAttemptAt = now, now, now
-	if e.ExpiresAt.IsZero() {
-		e.ExpiresAt = now.Add(numauth.CallbackRetention)
-	}
-	o.events[e.ID] = &callbackEntry{e: e}
-	c := e
-	return &c
-}
-
-func (o *callbackOutbox) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]*numauth.CallbackEvent, error) {
-	if worker == "" || n <= 0 || lease <= 0 {
-		return nil, numauth.Errorf(numauth.EINVALID, "", "claim: worker %q, n %d, lease %v", worker, n, lease)
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.changedLocked()
-	o.claims++
-	now := o.clock.Now()
-	var due []*callbackEntry
-	for _, en := range o.events {
-		queued := en.e.Status == numauth.CallbackQueued
-		abandoned := en.e.Status == numauth.CallbackSending && !en.leaseUntil.After(now)
-		switch {
-		case (queued || abandoned) && now.After(en.e.ExpiresAt):
-			en.e.Status, en.e.UpdatedAt, en.worker = numauth.CallbackFailed, now, ""
-		case queued && !en.e.NextAttemptAt.After(now), abandoned:
-			due = append(due, en)
-		}
-	}
-	slices.SortFunc(due, func(a, b *callbackEntry) int {
-		return cmp.Or(a.e.NextAttemptAt.Compare(b.e.NextAttemptAt), strings.Compare(a.e.ID, b.e.ID))
-	})
-	var out []*numauth.CallbackEvent
-	for _, en := range due[:min(n, len(due))] {
-		en.e.Status, en.e.UpdatedAt = numauth.CallbackSending, now
-		en.worker, en.leaseUntil = worker, now.Add(lease)
-		c := en.e
-		out = append(out, &c)
-	}
-	return out, nil
-}
-
-func (o *callbackOutbox) Record(ctx context.Context, worker string, a numauth.CallbackAttempt, retryAt time.Time) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	en, ok := o.events[a.EventID]
-	if !ok {
-		return numauth.Errorf(numauth.ENOTFOUND, "", "callback event %s", a.EventID)
-	}
-	if en.e.Status != numauth.CallbackSending || en.worker != worker {
-		return numauth.Errorf(numauth.ECONFLICT, numauth.ReasonLeaseLost, "callback event %s: not leased to %s", a.EventID, worker)
-	}
-	now := o.clock.Now()
-	en.e.Attempts++
-	a.Attempt = en.e.Attempts
-	o.attempts[a.EventID] = append(o.attempts[a.EventID], a)
-	en.e.LastError, en.e.UpdatedAt, en.worker, en.leaseUntil = "", now, "", time.Time{}
-	switch {
-	case a.Acknowledged:
-		en.e.Status = numauth.CallbackAcknowledged
-	case retryAt.After(en.e.ExpiresAt):
-		en.e.Status, en.e.LastError = numauth.CallbackFailed, a.Detail
-	default:
-		en.e.Status, en.e.LastError, en.e.NextAttemptAt = numauth.CallbackQueued, a.Detail, retryAt
-	}
-	o.recorded++
-	o.changedLocked()
-	return nil
-}
-
-func (o *callbackOutbox) FindCallbacks(ctx context.Context, f numauth.CallbackFilter) ([]*numauth.CallbackEvent, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []*numauth.CallbackEvent
-	for _, en := range o.events {
-		if (f.AccountID == 0 || en.e.AccountID == f.AccountID) && (f.RequestID == "" || en.e.RequestID == f.RequestID) {
-			c := en.e
-			out = append(out, &c)
-		}
-	}
-	slices.SortFunc(out, func(a, b *numauth.CallbackEvent) int { return strings.Compare(b.ID, a.ID) })
-	limit := min(cmp.Or(f.Limit, 100), 1000)
-	return out[:min(limit, len(out))], nil
-}
-
-func (o *callbackOutbox) FindCallbackAttempts(ctx context.Context, eventID string) ([]*numauth.CallbackAttempt, error) {
-	var out []*numauth.CallbackAttempt
-	for _, a := range o.attemptsOf(eventID) {
-		out = append(out, &a)
-	}
-	return out, nil
-}
-
-func (o *callbackOutbox) event(id string) numauth.CallbackEvent {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.events[id].e
-}
-
-func (o *callbackOutbox) attemptsOf(id string) []numauth.CallbackAttempt {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.attempts[id])
-}
-
-// waitRecorded waits until n attempts have been recorded, over all events.
-func (o *callbackOutbox) waitRecorded(tb testing.TB, n int) {
-	tb.Helper()
-	o.wait(tb, fmt.Sprintf("%d attempts recorded", n), func() bool { return o.recorded >= n })
-}
-
-// wait waits until cond, called with o.mu held, is true after a claim or a recorded attempt.
-func (o *callbackOutbox) wait(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.After(10 * time.Second) // a guard against a hung test, not a way of waiting
-	for {
-		o.mu.Lock()
-		ok, changed := cond(), o.changed
-		o.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			tb.Fatalf("still waiting for %s after 10s", what)
-		}
-	}
-}
-
-func (o *callbackOutbox) changedLocked() {
-	close(o.changed)
-	o.changed = make(chan struct{})
-}
 
 // callbackRequest is what a receiver got.
 type callbackRequest struct {
@@ -310,13 +131,13 @@ func startCallbacks(tb testing.TB, cw *delivery.CallbackWorker) (stop func() err
 
 func TestCallbackWorkerSignsAndAcknowledges(t *testing.T) {
 	clock := numauthtest.NewClock(epoch)
-	outbox := newCallbackOutbox(clock)
+	outbox := deliverytest.NewCallbackOutbox(clock)
 	rc := newReceiver(t, clock, status(http.StatusNoContent, ""))
-	granted := outbox.add(numauth.CallbackEvent{AccountID: 7, Type: "authorization.granted", URL: rc.url(7)})
-	revoked := outbox.add(numauth.CallbackEvent{AccountID: 8, Type: "authorization.revoked", URL: rc.url(8),
+	granted := outbox.Add(numauth.CallbackEvent{AccountID: 7, Type: "authorization.granted", URL: rc.url(7)})
+	revoked := outbox.Add(numauth.CallbackEvent{AccountID: 8, Type: "authorization.revoked", URL: rc.url(8),
 		Payload: []byte(" {\"spacing\" : \"kept exactly\"}\n")})
 	startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock}))
-	outbox.waitRecorded(t, 2)
+	outbox.WaitRecorded(t, 2)
 
 	got := rc.got()
 	slices.SortFunc(got, func(a, b callbackRequest) int { return strings.Compare(a.EventID, b.EventID) })
@@ -330,10 +151,10 @@ func TestCallbackWorkerSignsAndAcknowledges(t *testing.T) {
 	for _, e := range []*numauth.CallbackEvent{granted, revoked} {
 		want := []numauth.CallbackAttempt{{EventID: e.ID, Attempt: 1, At: epoch, Acknowledged: true,
 			StatusCode: http.StatusNoContent, Detail: "HTTP 204 No Content"}}
-		if diff := gocmp.Diff(want, outbox.attemptsOf(e.ID)); diff != "" {
+		if diff := gocmp.Diff(want, outbox.Attempts(e.ID)); diff != "" {
 			t.Errorf("event %s: attempts (-want +got):\n%s", e.ID, diff)
 		}
-		if got, want := outbox.event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
+		if got, want := outbox.Event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
 			t.Errorf("event %s: status = %s, want %s", e.ID, got, want)
 		}
 	}
@@ -342,12 +163,12 @@ func TestCallbackWorkerSignsAndAcknowledges(t *testing.T) {
 // TestCallbackKeyIsPerAccount: a callback signed for one account does not verify with another's key.
 func TestCallbackKeyIsPerAccount(t *testing.T) {
 	clock := numauthtest.NewClock(epoch)
-	outbox := newCallbackOutbox(clock)
+	outbox := deliverytest.NewCallbackOutbox(clock)
 	rc := newReceiver(t, clock, status(http.StatusOK, ""))
 	// Sent to account 8's path, so the receiver checks it with account 8's key.
-	outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(8)})
+	outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(8)})
 	startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock}))
-	outbox.waitRecorded(t, 1)
+	outbox.WaitRecorded(t, 1)
 
 	got := rc.got()
 	if len(got) != 1 {
@@ -395,9 +216,9 @@ func TestCallbackWorkerRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := numauthtest.NewClock(epoch)
-			outbox := newCallbackOutbox(clock)
+			outbox := deliverytest.NewCallbackOutbox(clock)
 			rc := newReceiver(t, clock, tt.answers...)
-			e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
+			e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
 			cw := MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock,
 				AttemptTimeout: 100 * time.Millisecond})
 			startCallbacks(t, cw)
@@ -405,11 +226,11 @@ func TestCallbackWorkerRetries(t *testing.T) {
 			delay := delivery.DefaultCallbackBackoff.Base
 			for i := range tt.want {
 				tt.want[i].EventID, tt.want[i].Attempt, tt.want[i].At = e.ID, i+1, clock.Now()
-				outbox.waitRecorded(t, i+1)
+				outbox.WaitRecorded(t, i+1)
 				if tt.want[i].Acknowledged {
 					break
 				}
-				after := outbox.event(e.ID)
+				after := outbox.Event(e.ID)
 				if after.Status != numauth.CallbackQueued {
 					t.Fatalf("after attempt %d: status = %s, want %s", i+1, after.Status, numauth.CallbackQueued)
 				}
@@ -420,10 +241,10 @@ func TestCallbackWorkerRetries(t *testing.T) {
 				clock.Set(after.NextAttemptAt)
 				cw.Notify()
 			}
-			if diff := gocmp.Diff(tt.want, outbox.attemptsOf(e.ID)); diff != "" {
+			if diff := gocmp.Diff(tt.want, outbox.Attempts(e.ID)); diff != "" {
 				t.Errorf("attempts (-want +got):\n%s", diff)
 			}
-			if got, want := outbox.event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
+			if got, want := outbox.Event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
 				t.Errorf("status = %s, want %s", got, want)
 			}
 			if got, want := len(rc.got()), len(tt.want); got != want {
@@ -437,9 +258,9 @@ func TestCallbackWorkerRetries(t *testing.T) {
 // 5 s doubling to an hour, until a retry would fall past the event's ExpiresAt, which fails it.
 func TestCallbackWorkerFailsAfterRetention(t *testing.T) {
 	clock := numauthtest.NewClock(epoch)
-	outbox := newCallbackOutbox(clock)
+	outbox := deliverytest.NewCallbackOutbox(clock)
 	rc := newReceiver(t, clock, status(http.StatusServiceUnavailable, "down for the weekend"))
-	e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
+	e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
 	cw := MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock})
 	startCallbacks(t, cw)
 
@@ -448,8 +269,8 @@ func TestCallbackWorkerFailsAfterRetention(t *testing.T) {
 	const wantAttempts = 81
 	delay := 5 * time.Second
 	for i := 1; i < wantAttempts; i++ {
-		outbox.waitRecorded(t, i)
-		after := outbox.event(e.ID)
+		outbox.WaitRecorded(t, i)
+		after := outbox.Event(e.ID)
 		if after.Status != numauth.CallbackQueued {
 			t.Fatalf("after attempt %d: status = %s, want %s", i, after.Status, numauth.CallbackQueued)
 		}
@@ -460,16 +281,16 @@ func TestCallbackWorkerFailsAfterRetention(t *testing.T) {
 		clock.Set(after.NextAttemptAt)
 		cw.Notify()
 	}
-	outbox.waitRecorded(t, wantAttempts)
+	outbox.WaitRecorded(t, wantAttempts)
 
-	after := outbox.event(e.ID)
+	after := outbox.Event(e.ID)
 	if got, want := after.Status, numauth.CallbackFailed; got != want {
 		t.Errorf("status = %s, want %s", got, want)
 	}
 	if got, want := after.LastError, "HTTP 503 Service Unavailable: down for the weekend"; got != want {
 		t.Errorf("last error = %q, want %q", got, want)
 	}
-	attempts := outbox.attemptsOf(e.ID)
+	attempts := outbox.Attempts(e.ID)
 	if got := len(attempts); got != wantAttempts {
 		t.Errorf("%d attempts, want %d", got, wantAttempts)
 	}
@@ -494,7 +315,7 @@ func TestCallbackWorkerDoesNotFollowRedirects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := numauthtest.NewClock(epoch)
-			outbox := newCallbackOutbox(clock)
+			outbox := deliverytest.NewCallbackOutbox(clock)
 			rc := newReceiver(t, clock, func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/elsewhere" {
 					return // 200
@@ -502,16 +323,16 @@ func TestCallbackWorkerDoesNotFollowRedirects(t *testing.T) {
 				w.Header().Set("Location", "/elsewhere")
 				w.WriteHeader(http.StatusTemporaryRedirect)
 			})
-			e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
+			e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
 			startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock, Client: tt.client}))
-			outbox.waitRecorded(t, 1)
+			outbox.WaitRecorded(t, 1)
 
 			want := []numauth.CallbackAttempt{{EventID: e.ID, Attempt: 1, At: epoch, StatusCode: http.StatusTemporaryRedirect,
 				Detail: "HTTP 307 Temporary Redirect (redirect not followed)"}}
-			if diff := gocmp.Diff(want, outbox.attemptsOf(e.ID)); diff != "" {
+			if diff := gocmp.Diff(want, outbox.Attempts(e.ID)); diff != "" {
 				t.Errorf("attempts (-want +got):\n%s", diff)
 			}
-			if got, want := outbox.event(e.ID).Status, numauth.CallbackQueued; got != want {
+			if got, want := outbox.Event(e.ID).Status, numauth.CallbackQueued; got != want {
 				t.Errorf("status = %s, want %s", got, want)
 			}
 			for _, r := range rc.got() {
@@ -540,16 +361,16 @@ func TestCallbackWorkerRefusesURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := numauthtest.NewClock(epoch)
-			outbox := newCallbackOutbox(clock)
-			e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: tt.url})
+			outbox := deliverytest.NewCallbackOutbox(clock)
+			e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: tt.url})
 			startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock}))
-			outbox.waitRecorded(t, 1)
+			outbox.WaitRecorded(t, 1)
 
 			want := []numauth.CallbackAttempt{{EventID: e.ID, Attempt: 1, At: epoch, Detail: tt.detail}}
-			if diff := gocmp.Diff(want, outbox.attemptsOf(e.ID)); diff != "" {
+			if diff := gocmp.Diff(want, outbox.Attempts(e.ID)); diff != "" {
 				t.Errorf("attempts (-want +got):\n%s", diff)
 			}
-			if got, want := outbox.event(e.ID).Status, numauth.CallbackFailed; got != want {
+			if got, want := outbox.Event(e.ID).Status, numauth.CallbackFailed; got != want {
 				t.Errorf("status = %s, want %s", got, want)
 			}
 		})
@@ -559,17 +380,17 @@ func TestCallbackWorkerRefusesURLs(t *testing.T) {
 // TestCallbackWorkerNeedsAKey: an account without a key gets no unsigned callback; the event waits.
 func TestCallbackWorkerNeedsAKey(t *testing.T) {
 	clock := numauthtest.NewClock(epoch)
-	outbox := newCallbackOutbox(clock)
+	outbox := deliverytest.NewCallbackOutbox(clock)
 	rc := newReceiver(t, clock, status(http.StatusOK, ""))
-	e := outbox.add(numauth.CallbackEvent{AccountID: 0, URL: rc.url(0)}) // accountKey(0) is empty
+	e := outbox.Add(numauth.CallbackEvent{AccountID: 0, URL: rc.url(0)}) // accountKey(0) is empty
 	startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock}))
-	outbox.waitRecorded(t, 1)
+	outbox.WaitRecorded(t, 1)
 
 	want := []numauth.CallbackAttempt{{EventID: e.ID, Attempt: 1, At: epoch, Detail: "no signing key for account 0: not sent"}}
-	if diff := gocmp.Diff(want, outbox.attemptsOf(e.ID)); diff != "" {
+	if diff := gocmp.Diff(want, outbox.Attempts(e.ID)); diff != "" {
 		t.Errorf("attempts (-want +got):\n%s", diff)
 	}
-	if got, want := outbox.event(e.ID).NextAttemptAt, epoch.Add(5*time.Second); !got.Equal(want) {
+	if got, want := outbox.Event(e.ID).NextAttemptAt, epoch.Add(5*time.Second); !got.Equal(want) {
 		t.Errorf("next attempt at %v, want %v", got, want)
 	}
 	if got := len(rc.got()); got != 0 {
@@ -580,13 +401,13 @@ func TestCallbackWorkerNeedsAKey(t *testing.T) {
 func TestCallbackWorkerShutdown(t *testing.T) {
 	t.Run("waits for the attempt in flight", func(t *testing.T) {
 		clock := numauthtest.NewClock(epoch)
-		outbox := newCallbackOutbox(clock)
+		outbox := deliverytest.NewCallbackOutbox(clock)
 		started, release := make(chan struct{}), make(chan struct{})
 		rc := newReceiver(t, clock, func(w http.ResponseWriter, r *http.Request) {
 			close(started)
 			<-release
 		})
-		e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
+		e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
 		stop := startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock,
 			ShutdownTimeout: time.Hour}))
 		<-started
@@ -603,20 +424,20 @@ func TestCallbackWorkerShutdown(t *testing.T) {
 			t.Errorf("Run = %v, want nil", err)
 		}
 		// Run has returned, so the attempt must be recorded already: no waiting.
-		if got, want := outbox.event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
+		if got, want := outbox.Event(e.ID).Status, numauth.CallbackAcknowledged; got != want {
 			t.Errorf("status = %s, want %s", got, want)
 		}
 	})
 
 	t.Run("cancels the attempt in flight after the shutdown timeout", func(t *testing.T) {
 		clock := numauthtest.NewClock(epoch)
-		outbox := newCallbackOutbox(clock)
+		outbox := deliverytest.NewCallbackOutbox(clock)
 		started := make(chan struct{})
 		rc := newReceiver(t, clock, func(w http.ResponseWriter, r *http.Request) {
 			close(started)
 			hang(w, r)
 		})
-		e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
+		e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7)})
 		stop := startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock,
 			ShutdownTimeout: -1}))
 		<-started
@@ -626,10 +447,10 @@ func TestCallbackWorkerShutdown(t *testing.T) {
 
 		want := []numauth.CallbackAttempt{{EventID: e.ID, Attempt: 1, At: epoch,
 			Detail: "interrupted by shutdown: cancelled before the receiver answered"}}
-		if diff := gocmp.Diff(want, outbox.attemptsOf(e.ID)); diff != "" {
+		if diff := gocmp.Diff(want, outbox.Attempts(e.ID)); diff != "" {
 			t.Errorf("attempts (-want +got):\n%s", diff)
 		}
-		after := outbox.event(e.ID)
+		after := outbox.Event(e.ID)
 		if got, want := after.Status, numauth.CallbackQueued; got != want {
 			t.Errorf("status = %s, want %s", got, want)
 		}
@@ -640,17 +461,17 @@ func TestCallbackWorkerShutdown(t *testing.T) {
 }
 
 func TestCallbackWorkerRunsOnce(t *testing.T) {
-	outbox := newCallbackOutbox(numauthtest.NewClock(epoch))
+	outbox := deliverytest.NewCallbackOutbox(numauthtest.NewClock(epoch))
 	cw := MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox})
 	startCallbacks(t, cw)
-	outbox.wait(t, "the first claim", func() bool { return outbox.claims >= 1 })
+	outbox.WaitClaims(t, 1)
 	if err := cw.Run(context.Background()); err == nil {
 		t.Errorf("second Run = nil, want an error")
 	}
 }
 
 func TestNewCallbackWorkerRefuses(t *testing.T) {
-	outbox := newCallbackOutbox(numauthtest.NewClock(epoch))
+	outbox := deliverytest.NewCallbackOutbox(numauthtest.NewClock(epoch))
 	tests := []struct {
 		name string
 		cfg  delivery.CallbackConfig
@@ -675,14 +496,14 @@ func TestNewCallbackWorkerRefuses(t *testing.T) {
 // (a phone number) nor its URL (whose query may hold the business's token).
 func TestCallbackWorkerLogsNoSecrets(t *testing.T) {
 	clock := numauthtest.NewClock(epoch)
-	outbox := newCallbackOutbox(clock)
+	outbox := deliverytest.NewCallbackOutbox(clock)
 	rc := newReceiver(t, clock, status(http.StatusOK, ""))
-	e := outbox.add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7) + "?token=s3cret",
+	e := outbox.Add(numauth.CallbackEvent{AccountID: 7, URL: rc.url(7) + "?token=s3cret",
 		Payload: []byte(`{"phone":"+8613800138000"}`)})
 	var buf syncBuffer
 	stop := startCallbacks(t, MustCallbackWorker(t, delivery.CallbackConfig{Outbox: outbox, Clock: clock,
 		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
-	outbox.waitRecorded(t, 1)
+	outbox.WaitRecorded(t, 1)
 	stop()
 
 	logs := buf.String()
