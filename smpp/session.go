@@ -158,6 +158,12 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Logf, if set, is told of connection losses and reconnects.
 	Logf func(format string, args ...any)
+	// Pace, if set, is called before each submit_sm (each part of a long text) and before it takes a
+	// window slot; it waits until the submit may go (a rate limit) or returns the error to fail it with.
+	Pace func(ctx context.Context) error
+	// ThrottleBackoff is how long the session holds new submits after the SMSC answered one with
+	// ESME_RTHROTTLED or ESME_RMSGQFUL; 0 means 1s.
+	ThrottleBackoff time.Duration
 }
 
 const statusAppTempErr Status = 0x64 // ESME_RX_T_APPN
@@ -170,6 +176,8 @@ type Session struct {
 	window chan struct{}
 	seq    atomic.Uint32
 	ref    atomic.Uint32
+	// pauseUntil is when submits may go again after a throttling answer, in Unix nanoseconds.
+	pauseUntil atomic.Int64
 
 	mu     sync.Mutex
 	tx     *conn         // the bound connection submits use; nil while reconnecting
@@ -192,6 +200,9 @@ func Dial(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 	}
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 10 * time.Second
+	}
+	if opts.ThrottleBackoff == 0 {
+		opts.ThrottleBackoff = time.Second
 	}
 	s := &Session{cfg: cfg, opts: opts, window: make(chan struct{}, cfg.Window), ready: make(chan struct{}),
 		conns: make(map[*conn]bool), stop: make(chan struct{})}
@@ -244,6 +255,14 @@ func (s *Session) Submit(ctx context.Context, dest, text string) ([]string, erro
 }
 
 func (s *Session) submit(ctx context.Context, sm *ShortMessage) (string, error) {
+	if err := s.waitPause(ctx); err != nil {
+		return "", err
+	}
+	if s.opts.Pace != nil {
+		if err := s.opts.Pace(ctx); err != nil {
+			return "", err
+		}
+	}
 	select {
 	case s.window <- struct{}{}:
 		defer func() { <-s.window }()
@@ -259,6 +278,9 @@ func (s *Session) submit(ctx context.Context, sm *ShortMessage) (string, error) 
 		return "", err
 	}
 	if resp.Status != StatusOK {
+		if resp.Status == StatusThrottled || resp.Status == StatusMsgQFul {
+			s.pauseUntil.Store(time.Now().Add(s.opts.ThrottleBackoff).UnixNano())
+		}
 		return "", &Error{Op: "submit_sm", Status: resp.Status, Temporary: resp.Status.Temporary()}
 	}
 	if b, ok := resp.Body.(*MessageIDResp); ok {
@@ -266,6 +288,34 @@ func (s *Session) submit(ctx context.Context, sm *ShortMessage) (string, error) 
 	}
 	return "", nil
 }
+
+// waitPause waits out the pause a throttling answer started, if any.
+func (s *Session) waitPause(ctx context.Context) error {
+	d := time.Until(time.Unix(0, s.pauseUntil.Load()))
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.stop:
+		return &Error{Op: "submit_sm", Err: ErrClosed}
+	case <-ctx.Done():
+		return &Error{Op: "submit_sm", Temporary: true, Err: fmt.Errorf("throttled by the SMSC: %w", ctx.Err())}
+	}
+}
+
+// Bound reports whether the session has a bound connection to submit on.
+func (s *Session) Bound() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tx != nil && !s.closed
+}
+
+// InFlight returns how many submit_sm hold a window slot now.
+func (s *Session) InFlight() int { return len(s.window) }
 
 // bound waits for a bound transmitting connection.
 func (s *Session) bound(ctx context.Context) (*conn, error) {

@@ -20,9 +20,10 @@ import (
 
 // testSMSC is smsc.js, an SMSC on the npm smpp package, started with node for one test.
 type testSMSC struct {
-	t     *testing.T
+	t     testing.TB
 	port  int
 	stdin io.WriteCloser
+	cmd   *exec.Cmd
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -31,7 +32,7 @@ type testSMSC struct {
 	exited bool
 }
 
-func startSMSC(t *testing.T) *testSMSC {
+func startSMSC(t testing.TB) *testSMSC {
 	t.Helper()
 	modules := numauthtest.NodeSMPP(t)
 	dir, err := filepath.Abs(filepath.Join("testdata", "smsc"))
@@ -56,7 +57,7 @@ func startSMSC(t *testing.T) *testSMSC {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start node smsc.js: %v", err)
 	}
-	s := &testSMSC{t: t, stdin: stdin, used: map[int]bool{}}
+	s := &testSMSC{t: t, stdin: stdin, cmd: cmd, used: map[int]bool{}}
 	s.cond = sync.NewCond(&s.mu)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -115,7 +116,7 @@ func (s *testSMSC) command(c map[string]any) {
 	s.wait("ok", func(e map[string]any) bool { return e["cmd"] == c["cmd"] })
 }
 
-func (s *testSMSC) config(t *testing.T) Config {
+func (s *testSMSC) config(t testing.TB) Config {
 	return Config{Host: "127.0.0.1", Port: s.port, SystemID: "numauth", Password: "secret", Bind: "transceiver",
 		Sessions: 1, Window: 10, EnquireLink: Duration(time.Hour), SourceAddr: "NUMAUTH", SourceAddrTON: 5,
 		DestAddrTON: 1, DestAddrNPI: 1, RegisteredDelivery: 1, LongMessages: LongUDH}

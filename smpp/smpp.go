@@ -5,5 +5,8 @@
 // The package has four layers, each usable alone: the PDU codec (PDU, DecodePDU, ReadPDU), text encoding
 // and splitting (EncodeText, on smstext's alphabet and segment rules), delivery receipts (ParseReceipt,
 // SameMessageID), and the session (Dial, Session) that keeps binds alive, reconnects and windows submits.
-// It imports the standard library and smstext only; wiring it to numauth's delivery is done elsewhere.
+// Channel puts a channel's sessions behind numauth.Channel for the delivery worker, shapes them to the
+// channel's messages per second, and hands receipts and inbound messages to callbacks. The package
+// imports the standard library, smstext and the root numauth package only; storing receipts is done
+// elsewhere.
 package smpp

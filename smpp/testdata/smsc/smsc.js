@@ -2,9 +2,11 @@
 //
 // Usage: node smsc.js  (listens on 127.0.0.1, a free port). It prints one JSON event a line on stdout
 // ({"event":"listening","port":N} first) and takes one JSON command a line on stdin:
-//   {"cmd":"config","ids":"hex"|"dec","throttle":N,"hold":true|false}
+//   {"cmd":"config","ids":"hex"|"dec","throttle":N,"fail":N,"status":S,"hold":true|false,"quiet":true|false}
 //       ids: how submit_sm_resp writes message ids (hex "1A2B" or decimal "6699", from one counter);
-//       throttle: answer the next N submit_sm with ESME_RTHROTTLED; hold: do not answer submit_sm.
+//       throttle: answer the next N submit_sm with ESME_RTHROTTLED; fail: answer the next N with
+//       command_status S; hold: do not answer submit_sm; quiet: print no submit events (benchmarks).
+// Submit events carry "session": the number of the connection (1, 2, ...) in the order they were accepted.
 //   {"cmd":"receipt","id":"1A2B","stat":"DELIVRD","err":"000","text":true,"tlv":true,"state":2}
 //   {"cmd":"mo","from":"8613800138000","to":"NUMAUTH","text":"hello"}
 //   {"cmd":"enquire_link"}  send an enquire_link to every session
@@ -16,6 +18,10 @@ const readline = require('readline');
 let ids = 'hex';
 let throttle = 0;
 let hold = false;
+let fail = 0;
+let failStatus = 0;
+let quiet = false;
+let sessionCount = 0;
 let next = 0x1A2B;
 const sessions = new Set();
 
@@ -25,6 +31,7 @@ function emit(obj) {
 
 const server = smpp.createServer((session) => {
   sessions.add(session);
+  session.number = ++sessionCount;
   session.on('close', () => { sessions.delete(session); emit({ event: 'close' }); });
   session.on('error', () => {});
   for (const cmd of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
@@ -47,9 +54,13 @@ const server = smpp.createServer((session) => {
   session.on('deliver_sm_resp', (pdu) => emit({ event: 'deliver_sm_resp', status: pdu.command_status }));
   session.on('enquire_link_resp', () => emit({ event: 'enquire_link_resp' }));
   session.on('submit_sm', (pdu) => {
+    if (quiet && !hold && throttle === 0 && fail === 0) {
+      session.send(pdu.response({ message_id: ids === 'hex' ? (next++).toString(16).toUpperCase() : String(next++) }));
+      return;
+    }
     const sm = pdu.short_message || {};
     const ev = {
-      event: 'submit', dest: pdu.destination_addr, source: pdu.source_addr,
+      event: 'submit', session: session.number, dest: pdu.destination_addr, source: pdu.source_addr,
       data_coding: pdu.data_coding, esm_class: pdu.esm_class, registered_delivery: pdu.registered_delivery,
       udh: sm.udh ? sm.udh.map((b) => b.toString('hex')) : [],
       message: typeof sm.message === 'string' ? sm.message : '',
@@ -70,6 +81,13 @@ const server = smpp.createServer((session) => {
       ev.status = smpp.ESME_RTHROTTLED;
       emit(ev);
       session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
+      return;
+    }
+    if (fail > 0) {
+      fail--;
+      ev.status = failStatus;
+      emit(ev);
+      session.send(pdu.response({ command_status: failStatus }));
       return;
     }
     const n = next++;
@@ -98,6 +116,9 @@ rl.on('line', (line) => {
       if (c.ids !== undefined) ids = c.ids;
       if (c.throttle !== undefined) throttle = c.throttle;
       if (c.hold !== undefined) hold = c.hold;
+      if (c.fail !== undefined) fail = c.fail;
+      if (c.status !== undefined) failStatus = c.status;
+      if (c.quiet !== undefined) quiet = c.quiet;
       break;
     case 'receipt': {
       const p = { source_addr: '8613800138000', destination_addr: 'NUMAUTH', esm_class: 0x04 };
