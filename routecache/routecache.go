@@ -103,8 +103,15 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration, log *slog.Logge
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("routing table refresh failed", "err", err)
+			before, _ := c.Revision()
+			if err := c.Refresh(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("routing table refresh failed", "err", err)
+				}
+				continue
+			}
+			if cur := c.cur.Load(); cur.revision != before {
+				log.Info("routing table loaded", "revision", cur.revision, "routes", len(cur.routes), "channels", len(cur.channels))
 			}
 		}
 	}
