@@ -1,9 +1,10 @@
 // Package delivery takes messages out of the durable outbox and hands them to delivery channels.
 //
-// A Worker claims due messages from a numauth.Outbox, gives each one to the numauth.Channel that its
-// Message.Channel names, and records every attempt back in the outbox, with the time to try again when the
-// channel failed for now (see Backoff). The outbox owns the state machine and decides when attempts are
-// exhausted; the worker owns the timing.
+// A Worker claims due messages from a numauth.Outbox, gives each one to a numauth.Channel, and records
+// every attempt back in the outbox, with the time to try again when the channel failed for now (see
+// Backoff). The outbox owns the state machine and decides when attempts are exhausted; the worker owns the
+// timing and the choice of channel: the channels of the message's route when a route matches it (Router,
+// Registry), else the channel its Message.Channel names.
 //
 // Delivery is at least once. A worker that dies mid-attempt, or loses its lease, leaves the message to be
 // claimed again when the lease runs out, so a receiver can see the same message twice; Message.ID is the
@@ -53,8 +54,12 @@ var errShutdown = errors.New("delivery: worker shutting down")
 type Config struct {
 	Outbox   numauth.Outbox
 	Channels []numauth.Channel // routed to by Name(); a message naming no channel here fails
-	Clock    numauth.Clock     // numauth.SystemClock when nil
-	Logger   *slog.Logger      // slog.Default() when nil
+	// Router, when set with Registry, chooses the channels of each message from the routes in the
+	// database; a message no route matches goes to the channel it names in Channels, as without one.
+	Router   Router
+	Registry *Registry
+	Clock    numauth.Clock // numauth.SystemClock when nil
+	Logger   *slog.Logger  // slog.Default() when nil
 
 	// WorkerID names this worker in leases and logs; it must be unique among all workers sharing the
 	// outbox. Default: hostname-pid-random.
@@ -87,11 +92,20 @@ type Config struct {
 	Rand func() float64
 }
 
+// Router chooses a message's channels: routecache.Cache.
+type Router interface {
+	// PlanMessage returns the name of the route that matches m and its channels, in the order to try
+	// them, the same for every attempt at m; ok is false when no route matches.
+	PlanMessage(m *numauth.Message) (route string, channels []string, ok bool)
+}
+
 // Worker drains an outbox into channels. Create one with NewWorker and start it with Run.
 type Worker struct {
 	loop         *loop[*numauth.Message, numauth.DeliveryAttempt]
 	channels     map[string]numauth.Channel
 	channelNames string // for the detail of a message to an unknown channel
+	router       Router
+	registry     *Registry
 }
 
 // NewWorker returns a worker for cfg. It fails when the outbox is missing, two channels share a name, or
@@ -100,7 +114,10 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if cfg.Outbox == nil {
 		return nil, errors.New("delivery: Config.Outbox is required")
 	}
-	w := &Worker{channels: make(map[string]numauth.Channel, len(cfg.Channels))}
+	if (cfg.Router == nil) != (cfg.Registry == nil) {
+		return nil, errors.New("delivery: Config.Router and Config.Registry go together")
+	}
+	w := &Worker{channels: make(map[string]numauth.Channel, len(cfg.Channels)), router: cfg.Router, registry: cfg.Registry}
 	concurrency := orDefault(cfg.Concurrency, DefaultConcurrency)
 	l, err := newLoop(loopConfig{
 		clock: cfg.Clock, log: cfg.Logger, id: cfg.WorkerID,
@@ -151,31 +168,47 @@ func (w *Worker) Run(ctx context.Context) error {
 // deliver makes one attempt at m and says what to record.
 func (w *Worker) deliver(ctx context.Context, m *numauth.Message) outcome[numauth.DeliveryAttempt] {
 	at := w.loop.clock.Now()
-	result, detail, interrupted := w.attempt(ctx, m)
+	number := m.Attempts + 1
+	v := w.channelFor(m, number)
+	result, detail, interrupted := w.attempt(ctx, m, v)
+	if v.route != "" {
+		// DeliveryAttempt has no channel of its own: the detail says which channel took this attempt.
+		detail = fmt.Sprintf("route %s, channel %s: %s", v.route, v.name, detail)
+	}
 	a := numauth.DeliveryAttempt{
 		MessageID: m.ID,
-		Number:    m.Attempts + 1,
+		Number:    number,
 		At:        at,
 		Outcome:   result,
 		Detail:    cleanDetail(detail),
 	}
 	var retryAt time.Time
 	if result == numauth.DeliveryRetry {
-		if interrupted {
+		switch {
+		case interrupted:
 			// Not the message's fault: let another worker take it at once.
 			retryAt = w.loop.clock.Now()
-		} else {
-			retryAt = w.loop.retryAt(a.Number)
+		case v.plan > 1 && number%v.plan != 0:
+			// Fail over at once: the next attempt goes to the plan's next channel, which has not been
+			// tried in this round. Backoff waits only once every channel has failed.
+			retryAt = w.loop.clock.Now()
+		case v.plan > 1:
+			retryAt = w.loop.retryAt(number / v.plan)
+		default:
+			retryAt = w.loop.retryAt(number)
 		}
 	}
 	// Never log the body (it holds the code) nor the phone number.
 	attrs := []slog.Attr{
 		slog.String("message_id", m.ID),
 		slog.Int64("account_id", m.AccountID),
-		slog.String("channel", m.Channel),
+		slog.String("channel", v.name),
 		slog.Int("attempt", a.Number),
 		slog.String("outcome", string(result)),
 		slog.String("detail", a.Detail),
+	}
+	if v.route != "" {
+		attrs = append(attrs, slog.String("route", v.route))
 	}
 	if m.Test {
 		attrs = append(attrs, slog.Bool("test", true))
@@ -184,23 +217,63 @@ func (w *Worker) deliver(ctx context.Context, m *numauth.Message) outcome[numaut
 	return outcome[numauth.DeliveryAttempt]{attempt: a, retryAt: retryAt, ok: ok, attrs: attrs}
 }
 
-// attempt hands m to its channel within ctx and says what came of it; interrupted reports a retry caused
+// via is the channel chosen for one attempt at a message.
+type via struct {
+	route string          // the route that chose it; "" for the channel the message names
+	name  string          // the channel's name
+	ch    numauth.Channel // nil when there is none: fail is why
+	fail  numauth.DeliveryOutcome
+	why   string
+	plan  int // how many channels the route's plan has; 0 without a route
+}
+
+// channelFor chooses the channel of attempt number at m. With a route, attempt n goes to channel
+// (n-1) mod len(plan) of the route's plan: a failure for now moves the message to the next channel, and
+// after the last one back to the first. Without one, the channel m names.
+func (w *Worker) channelFor(m *numauth.Message, number int) via {
+	if w.router != nil && !m.Test {
+		if route, plan, ok := w.router.PlanMessage(m); ok {
+			if len(plan) == 0 {
+				return via{route: route, name: "-", fail: numauth.DeliveryFailed,
+					why: fmt.Sprintf("route %s has no enabled channel", route)}
+			}
+			name := plan[(number-1)%len(plan)]
+			v := via{route: route, name: name, plan: len(plan)}
+			if ch, ok := w.registry.Channel(name); ok {
+				v.ch = ch
+			} else {
+				// The route cache saw the channel before the registry did; it will at the next attempt.
+				v.fail, v.why = numauth.DeliveryRetry, fmt.Sprintf("channel %s is not loaded yet", name)
+			}
+			return v
+		}
+	}
+	v := via{name: m.Channel}
+	if ch, ok := w.channels[m.Channel]; ok {
+		v.ch = ch
+	} else {
+		v.fail, v.why = numauth.DeliveryFailed, fmt.Sprintf("unknown channel %q (this worker has: %s)", m.Channel, w.channelNames)
+	}
+	return v
+}
+
+// attempt hands m to the channel v within ctx and says what came of it; interrupted reports a retry caused
 // by the worker shutting down rather than by the channel.
-func (w *Worker) attempt(ctx context.Context, m *numauth.Message) (result numauth.DeliveryOutcome, detail string, interrupted bool) {
+func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result numauth.DeliveryOutcome, detail string, interrupted bool) {
 	if m.Test {
 		return numauth.DeliverySent, TestNumberDetail, false
 	}
-	ch, ok := w.channels[m.Channel]
-	if !ok {
-		return numauth.DeliveryFailed, fmt.Sprintf("unknown channel %q (this worker has: %s)", m.Channel, w.channelNames), false
+	if v.ch == nil {
+		return v.fail, v.why, false
 	}
+	ch := v.ch
 
 	defer func() {
 		// A channel bug must not take the worker, and every other delivery, down with it.
 		if p := recover(); p != nil {
 			w.loop.log.LogAttrs(ctx, slog.LevelError, "delivery: channel panicked", slog.String("message_id", m.ID),
-				slog.String("channel", m.Channel), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			result, detail, interrupted = numauth.DeliveryRetry, fmt.Sprintf("channel %s panicked", m.Channel), false
+				slog.String("channel", v.name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			result, detail, interrupted = numauth.DeliveryRetry, fmt.Sprintf("channel %s panicked", v.name), false
 		}
 	}()
 
@@ -217,7 +290,7 @@ func (w *Worker) attempt(ctx context.Context, m *numauth.Message) (result numaut
 	case numauth.DeliveryRetry:
 	default:
 		// Retrying is the safe reading of an answer we do not understand; the outbox bounds the attempts.
-		detail = fmt.Sprintf("channel %s answered unknown outcome %q: %s", m.Channel, result, detail)
+		detail = fmt.Sprintf("channel %s answered unknown outcome %q: %s", v.name, result, detail)
 	}
 	if interrupted {
 		detail = "interrupted by shutdown: " + detail

@@ -5,8 +5,11 @@ package routecache
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,8 +103,15 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration, log *slog.Logge
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("routing table refresh failed", "err", err)
+			before, _ := c.Revision()
+			if err := c.Refresh(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("routing table refresh failed", "err", err)
+				}
+				continue
+			}
+			if cur := c.cur.Load(); cur.revision != before {
+				log.Info("routing table loaded", "revision", cur.revision, "routes", len(cur.routes), "channels", len(cur.channels))
 			}
 		}
 	}
@@ -125,6 +135,22 @@ func (c *Cache) Plan(accountID int64, phone string, kind numauth.MessageKind) (c
 // its default channel, as with no routes at all); a route whose channels are all disabled gives ok and an
 // empty plan, so that the message fails instead of leaving by a channel the operator did not route it to.
 func (c *Cache) PlanRoute(accountID int64, phone string, kind numauth.MessageKind) (route string, channels []string, ok bool) {
+	return c.planRoute(accountID, phone, kind, nil)
+}
+
+// PlanMessage returns the route and the channels to try for m, as PlanRoute does, except that a weighted
+// route draws its first channel from a hash of m.ID instead of the cache's random source: every attempt
+// at one message gets the same plan, so that attempt n can go to the plan's next channel (the delivery
+// worker's failover), while different messages still spread by weight.
+func (c *Cache) PlanMessage(m *numauth.Message) (route string, channels []string, ok bool) {
+	h := fnv.New64a()
+	h.Write([]byte(m.ID))
+	sum := h.Sum64()
+	return c.planRoute(m.AccountID, m.Phone, m.Kind, func(n int) int { return int(sum % uint64(n)) })
+}
+
+// planRoute is PlanRoute with the weighted draw made by pick, or by the cache's random source when nil.
+func (c *Cache) planRoute(accountID int64, phone string, kind numauth.MessageKind, pick func(n int) int) (route string, channels []string, ok bool) {
 	t := c.cur.Load()
 	if len(t.routes) == 0 {
 		return "", nil, false
@@ -133,9 +159,14 @@ func (c *Cache) PlanRoute(accountID int64, phone string, kind numauth.MessageKin
 	if !ok {
 		return "", nil, false
 	}
-	c.rmu.Lock()
-	plan := numauth.RoutePlan(r, c.rng.IntN)
-	c.rmu.Unlock()
+	var plan []string
+	if pick != nil {
+		plan = numauth.RoutePlan(r, pick)
+	} else {
+		c.rmu.Lock()
+		plan = numauth.RoutePlan(r, c.rng.IntN)
+		c.rmu.Unlock()
+	}
 	channels = plan[:0]
 	for _, name := range plan {
 		if ch := t.channels[name]; ch != nil && !ch.Disabled {
@@ -149,4 +180,16 @@ func (c *Cache) PlanRoute(accountID int64, phone string, kind numauth.MessageKin
 func (c *Cache) Channel(name string) (*numauth.ChannelSpec, bool) {
 	ch, ok := c.cur.Load().channels[name]
 	return ch, ok
+}
+
+// Channels returns the loaded channel specs (disabled ones too), sorted by name. The specs are shared:
+// callers must not change them.
+func (c *Cache) Channels() []*numauth.ChannelSpec {
+	t := c.cur.Load()
+	specs := make([]*numauth.ChannelSpec, 0, len(t.channels))
+	for _, ch := range t.channels {
+		specs = append(specs, ch)
+	}
+	slices.SortFunc(specs, func(a, b *numauth.ChannelSpec) int { return strings.Compare(a.Name, b.Name) })
+	return specs
 }

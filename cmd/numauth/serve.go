@@ -35,6 +35,7 @@ import (
 	"github.com/numauth/numauth/jwtoken"
 	"github.com/numauth/numauth/ossupload"
 	"github.com/numauth/numauth/redis"
+	"github.com/numauth/numauth/routecache"
 	"github.com/numauth/numauth/smstext"
 	"github.com/numauth/numauth/submail"
 )
@@ -369,6 +370,8 @@ type wiring struct {
 	simulator      *carrier.Simulator // nil unless the carrier simulator is on
 	creds          *credcache.Cache
 	delivery       *delivery.Worker
+	routes         *routecache.Cache  // the routing table, reloaded when admin changes it
+	channels       *delivery.Registry // the channels stored in the database, built from the table
 	callbacks      *delivery.CallbackWorker
 	authorizations numauth.AuthorizationService
 	uploads        *ossupload.Uploads
@@ -396,9 +399,16 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 	if err := creds.Refresh(ctx); err != nil {
 		return nil, err
 	}
+	routes := routecache.New(store.Routing, nil)
+	if err := routes.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("load routes: %w", err)
+	}
+	registry := delivery.NewRegistry(routes, delivery.DefaultConstructors(), m.Clock, m.Logger)
 	worker, err := delivery.NewWorker(delivery.Config{
 		Outbox:      store.Outbox,
 		Channels:    channels,
+		Router:      routes,
+		Registry:    registry,
 		Lease:       m.Config.DeliveryLease,
 		Concurrency: m.Config.DeliveryConcurrency,
 		// An attempt must end well within the lease, or another worker could take the message mid-attempt.
@@ -478,7 +488,7 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 		Logger:          m.Logger,
 		TimestampWindow: m.Config.SubmailTimestampWindow,
 	})
-	return &wiring{simulator: simulator, creds: creds, delivery: worker, callbacks: callbackWorker,
+	return &wiring{simulator: simulator, creds: creds, delivery: worker, routes: routes, channels: registry, callbacks: callbackWorker,
 		authorizations: authorizations, uploads: ossUploads, rpc: rpc, pages: pages, submail: submailHandler}, nil
 }
 
@@ -486,6 +496,14 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 func (m *Main) startWorkers(ctx context.Context, w *wiring) {
 	m.goWorker(ctx, "server registry", func(ctx context.Context) error { m.replicas.run(ctx); return nil })
 	m.goWorker(ctx, "delivery worker", w.delivery.Run)
+	m.goWorker(ctx, "routing table", func(ctx context.Context) error {
+		w.routes.Run(ctx, routecache.PollInterval, m.Logger)
+		return nil
+	})
+	m.goWorker(ctx, "delivery channels", func(ctx context.Context) error {
+		w.channels.Run(ctx, routecache.PollInterval)
+		return nil
+	})
 	m.goWorker(ctx, "credential cache", func(ctx context.Context) error {
 		// Admin changes reach the gate within one poll: well under the promised second.
 		w.creds.Run(ctx, 250*time.Millisecond, m.Logger)

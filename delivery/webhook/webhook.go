@@ -320,3 +320,19 @@ func unauthenticated(reason, header, format string, args ...any) error {
 	e.Param = header
 	return e
 }
+
+// ParseConfig reads a webhook channel's stored configuration (`numauth admin channel set --type webhook
+// --config FILE`), the JSON object {"url": "https://...", "secret": "..."}, into a Config. Unknown keys
+// are refused, so that a misspelt key is not silently ignored; New checks the values.
+func ParseConfig(b []byte) (Config, error) {
+	var c struct {
+		URL    string `json:"url"`
+		Secret string `json:"secret"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("webhook: config: %w", err)
+	}
+	return Config{URL: c.URL, Secret: []byte(c.Secret)}, nil
+}
