@@ -1,6 +1,7 @@
 package smpp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,24 @@ type Config struct {
 	DestAddrNPI        byte     `json:"dest_addr_npi"`
 	RegisteredDelivery byte     `json:"registered_delivery"`
 	LongMessages       string   `json:"long_messages"` // "udh", "sar" or "payload"
+}
+
+// ParseConfig reads a channel's JSON config, which holds exactly Config's keys (an unknown key is an
+// error, so a misspelt one is not silently ignored), and validates it with its defaults filled in.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("smpp config: %w", err)
+	}
+	if dec.More() {
+		return Config{}, errors.New("smpp config: more than one JSON value")
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
 // Bind modes.

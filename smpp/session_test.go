@@ -1,120 +1,35 @@
 package smpp
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/numauth/numauth/numauthtest"
+	"github.com/numauth/numauth/smpp/smpptest"
 )
 
-// testSMSC is smsc.js, an SMSC on the npm smpp package, started with node for one test.
+// testSMSC is the shared test SMSC (smpptest) with the short names these tests use.
 type testSMSC struct {
-	t     testing.TB
-	port  int
-	stdin io.WriteCloser
-	cmd   *exec.Cmd
-
-	mu     sync.Mutex
-	cond   *sync.Cond
-	events []map[string]any
-	used   map[int]bool
-	exited bool
+	*smpptest.SMSC
+	port int
+	cmd  *exec.Cmd
 }
 
 func startSMSC(t testing.TB) *testSMSC {
 	t.Helper()
-	modules := numauthtest.NodeSMPP(t)
-	dir, err := filepath.Abs(filepath.Join("testdata", "smsc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(dir, "smsc.js"))
-	cmd.Dir = dir
-	cmd.Env = os.Environ()
-	if modules != "1" {
-		cmd.Env = append(cmd.Env, "NODE_PATH="+modules)
-	}
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start node smsc.js: %v", err)
-	}
-	s := &testSMSC{t: t, stdin: stdin, cmd: cmd, used: map[int]bool{}}
-	s.cond = sync.NewCond(&s.mu)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var e map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				continue
-			}
-			s.mu.Lock()
-			s.events = append(s.events, e)
-			s.cond.Broadcast()
-			s.mu.Unlock()
-		}
-		s.mu.Lock()
-		s.exited = true
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	}()
-	t.Cleanup(func() {
-		stdin.Close() // smsc.js exits when its stdin closes
-		cmd.Wait()
-	})
-	s.port = int(s.wait("listening", nil)["port"].(float64))
-	return s
+	s := smpptest.Start(t)
+	return &testSMSC{SMSC: s, port: s.Port, cmd: s.Cmd}
 }
 
-// wait returns the first event named name that match accepts (nil accepts all) and no earlier wait took,
-// polling until a deadline long enough for a loaded machine.
 func (s *testSMSC) wait(name string, match func(map[string]any) bool) map[string]any {
-	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	timer := time.AfterFunc(20*time.Second, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
-	defer timer.Stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		for i, e := range s.events {
-			if !s.used[i] && e["event"] == name && (match == nil || match(e)) {
-				s.used[i] = true
-				return e
-			}
-		}
-		if s.exited || time.Now().After(deadline) {
-			s.t.Fatalf("smsc: no %q event; events: %v", name, s.events)
-		}
-		s.cond.Wait()
-	}
+	return s.Wait(name, match)
 }
 
-func (s *testSMSC) command(c map[string]any) {
-	s.t.Helper()
-	b, _ := json.Marshal(c)
-	if _, err := s.stdin.Write(append(b, '\n')); err != nil {
-		s.t.Fatalf("smsc command: %v", err)
-	}
-	s.wait("ok", func(e map[string]any) bool { return e["cmd"] == c["cmd"] })
-}
+func (s *testSMSC) command(c map[string]any) { s.Command(c) }
 
 func (s *testSMSC) config(t testing.TB) Config {
 	return Config{Host: "127.0.0.1", Port: s.port, SystemID: "numauth", Password: "secret", Bind: "transceiver",

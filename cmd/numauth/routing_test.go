@@ -248,10 +248,10 @@ func TestRoutesTakeEffect(t *testing.T) {
 	})
 
 	t.Run("ChannelTypeNotInThisBuildFailsVisibly", func(t *testing.T) {
-		smsc := mustWriteFile(t, "smsc.json", `{"host":"127.0.0.1","port":2775,"system_id":"numauth","password":"x"}`)
-		s.admin(t, "channel", "set", "--name", "smsc", "--type", "smpp", "--config", smsc)
+		kannel := mustWriteFile(t, "kannel.json", `{"sendsms_url":"http://127.0.0.1:13013/cgi-bin/sendsms","username":"numauth","password":"x"}`)
+		s.admin(t, "channel", "set", "--name", "kannel", "--type", "kannel", "--config", kannel)
 		loads, _ := s.routingLoads()
-		s.admin(t, "route", "set", "--name", "us", "--channels", "smsc", "--country", "1")
+		s.admin(t, "route", "set", "--name", "us", "--channels", "kannel", "--country", "1")
 		s.mustSeeRoutes(t, loads, 3)
 		sent := s.mustSendCode(t, a.ID, "+14155550102")
 		eventually(t, 5*time.Second, "the message fails at once", func() bool {
@@ -259,7 +259,7 @@ func TestRoutesTakeEffect(t *testing.T) {
 			return st == "failed" && n == 1
 		})
 		if got := s.mustAttempts(t, sent.MessageID); len(got) != 1 ||
-			got[0].Detail != "route us, channel smsc: channel type smpp is not available in this build" {
+			got[0].Detail != "route us, channel kannel: channel type kannel is not available in this build" {
 			t.Errorf("attempts: %v", attemptDetails(got))
 		}
 	})

@@ -36,6 +36,7 @@ import (
 	"github.com/numauth/numauth/ossupload"
 	"github.com/numauth/numauth/redis"
 	"github.com/numauth/numauth/routecache"
+	"github.com/numauth/numauth/smpp"
 	"github.com/numauth/numauth/smstext"
 	"github.com/numauth/numauth/submail"
 )
@@ -403,7 +404,9 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 	if err := routes.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load routes: %w", err)
 	}
-	registry := delivery.NewRegistry(routes, delivery.DefaultConstructors(), m.Clock, m.Logger)
+	constructors := delivery.DefaultConstructors()
+	constructors[numauth.ChannelSMPP] = m.smppChannel(shared.limiter)
+	registry := delivery.NewRegistry(routes, constructors, m.Clock, m.Logger)
 	worker, err := delivery.NewWorker(delivery.Config{
 		Outbox:      store.Outbox,
 		Channels:    channels,
@@ -490,6 +493,34 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 	})
 	return &wiring{simulator: simulator, creds: creds, delivery: worker, routes: routes, channels: registry, callbacks: callbackWorker,
 		authorizations: authorizations, uploads: ossUploads, rpc: rpc, pages: pages, submail: submailHandler}, nil
+}
+
+// smppChannel builds an SMPP channel from its stored spec: its sessions bind in the background, and its
+// --mps holds over every replica through the shared limiter. Receipts and inbound messages are logged
+// until the message store records them (issue 11, status everywhere).
+func (m *Main) smppChannel(limiter numauth.RateLimiter) delivery.ChannelConstructor {
+	return func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error) {
+		cfg, err := smpp.ParseConfig(spec.Config)
+		if err != nil {
+			return nil, err
+		}
+		log := m.Logger.With("channel", spec.Name)
+		return smpp.OpenChannel(cfg, smpp.ChannelOptions{
+			Name:    spec.Name,
+			Mps:     spec.Mps,
+			Limiter: limiter,
+			Clock:   clock,
+			OnReceipt: func(smscID, state, errCode string, _ time.Time) error {
+				log.Info("smpp receipt", "smsc_id", smscID, "state", state, "err", errCode)
+				return nil
+			},
+			OnInbound: func(_, to, _ string, _ time.Time) error {
+				log.Info("smpp inbound message", "to", to)
+				return nil
+			},
+			Session: smpp.Options{Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }},
+		})
+	}
 }
 
 // startWorkers starts the background work of every replica; Close stops it.
