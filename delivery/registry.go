@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/delivery/kannel"
 	"github.com/numauth/numauth/delivery/webhook"
 )
 
@@ -18,10 +19,40 @@ import (
 // Deliver. What it returns may implement io.Closer, which the registry calls when the spec changes or goes.
 type ChannelConstructor func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error)
 
-// DefaultConstructors returns the channel types this package builds: outbox and webhook. cmd adds the
-// types whose packages live elsewhere (smpp) to the map before handing it to NewRegistry.
-func DefaultConstructors() map[numauth.ChannelType]ChannelConstructor {
+// ConstructorOption gives DefaultConstructors what some channel types need from the server.
+type ConstructorOption func(*constructorOptions)
+
+type constructorOptions struct {
+	publicURL string
+	dlrSecret func(channel string) string
+}
+
+// WithKannelDLR makes kannel channels ask Kannel for delivery reports at publicURL (the server's
+// --public-url), each carrying its channel's secret(name), which the server's kannel.DLRHandler checks.
+// Without it kannel channels send and ask for no reports.
+func WithKannelDLR(publicURL string, secret func(channel string) string) ConstructorOption {
+	return func(o *constructorOptions) { o.publicURL, o.dlrSecret = publicURL, secret }
+}
+
+// DefaultConstructors returns the channel types this package builds: outbox, webhook and kannel. cmd
+// adds the types whose packages live elsewhere (smpp) to the map before handing it to NewRegistry.
+func DefaultConstructors(opts ...ConstructorOption) map[numauth.ChannelType]ChannelConstructor {
+	var o constructorOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return map[numauth.ChannelType]ChannelConstructor{
+		numauth.ChannelKannel: func(spec *numauth.ChannelSpec, _ numauth.Clock) (numauth.Channel, error) {
+			cfg, err := kannel.ParseConfig(spec.Config)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Channel = spec.Name
+			if o.dlrSecret != nil {
+				cfg.PublicURL, cfg.Secret = o.publicURL, o.dlrSecret(spec.Name)
+			}
+			return kannel.New(cfg)
+		},
 		numauth.ChannelOutbox: func(*numauth.ChannelSpec, numauth.Clock) (numauth.Channel, error) {
 			return OutboxChannel{}, nil
 		},

@@ -73,3 +73,20 @@ func TestRegistryRebuildsOnlyChangedChannels(t *testing.T) {
 		t.Errorf("deleted spec: found %v, closed %d; want false, 2", ok, closed)
 	}
 }
+
+func TestDefaultConstructorsKannel(t *testing.T) {
+	var asked string
+	build := delivery.DefaultConstructors(delivery.WithKannelDLR("http://127.0.0.1:8080", func(channel string) string {
+		asked = channel
+		return "secret"
+	}))[numauth.ChannelKannel]
+	spec := &numauth.ChannelSpec{Name: "kan", Type: numauth.ChannelKannel,
+		Config: []byte(`{"sendsms_url":"http://127.0.0.1:13013/cgi-bin/sendsms","username":"u","password":"p"}`)}
+	if _, err := build(spec, nil); err != nil || asked != "kan" {
+		t.Fatalf("build = %v, secret asked for %q; want a channel and kan's secret", err, asked)
+	}
+	spec.Config = []byte(`{"sendsms_url":"http://127.0.0.1:13013/cgi-bin/sendsms","username":"u","password":"p","dlr":1}`)
+	if _, err := build(spec, nil); err == nil {
+		t.Error("unknown key dlr: want an error")
+	}
+}

@@ -61,3 +61,15 @@ func NodeSMPP(tb testing.TB) string {
 	}
 	return v
 }
+
+// Kannel returns the bearerbox binary the Kannel tests run (smsbox is taken from the same directory), from
+// NUMAUTH_TEST_KANNEL: a path, or "1" for /usr/sbin/bearerbox as Debian's kannel package installs it; with
+// the same skip-or-fail rule as PostgresDSN.
+func Kannel(tb testing.TB) string {
+	tb.Helper()
+	v := service(tb, "NUMAUTH_TEST_KANNEL", "Kannel", "1 (after apt-get install kannel)")
+	if v == "1" {
+		v = "/usr/sbin/bearerbox"
+	}
+	return v
+}

@@ -248,10 +248,10 @@ func TestRoutesTakeEffect(t *testing.T) {
 	})
 
 	t.Run("ChannelTypeNotInThisBuildFailsVisibly", func(t *testing.T) {
-		kannel := mustWriteFile(t, "kannel.json", `{"sendsms_url":"http://127.0.0.1:13013/cgi-bin/sendsms","username":"numauth","password":"x"}`)
-		s.admin(t, "channel", "set", "--name", "kannel", "--type", "kannel", "--config", kannel)
+		provider := mustWriteFile(t, "provider.json", `{}`)
+		s.admin(t, "channel", "set", "--name", "provider", "--type", "http", "--config", provider)
 		loads, _ := s.routingLoads()
-		s.admin(t, "route", "set", "--name", "us", "--channels", "kannel", "--country", "1")
+		s.admin(t, "route", "set", "--name", "us", "--channels", "provider", "--country", "1")
 		s.mustSeeRoutes(t, loads, 3)
 		sent := s.mustSendCode(t, a.ID, "+14155550102")
 		eventually(t, 5*time.Second, "the message fails at once", func() bool {
@@ -259,7 +259,7 @@ func TestRoutesTakeEffect(t *testing.T) {
 			return st == "failed" && n == 1
 		})
 		if got := s.mustAttempts(t, sent.MessageID); len(got) != 1 ||
-			got[0].Detail != "route us, channel kannel: channel type kannel is not available in this build" {
+			got[0].Detail != "route us, channel provider: channel type http is not available in this build" {
 			t.Errorf("attempts: %v", attemptDetails(got))
 		}
 	})
