@@ -17,16 +17,43 @@ const (
 // MessageStatus is where a message stands in the outbox.
 type MessageStatus string
 
-// Message statuses. queued -> sending -> sent (-> delivered, when the channel reports a receipt); a message
-// that runs out of attempts is failed; one whose code expired before it could be sent is expired.
+// Message statuses. queued -> sending -> sent (accepted by the provider, receipt pending) -> delivered,
+// undelivered, expired or rejected, as the provider's receipt says (Outbox.RecordReceipt); a message that
+// runs out of attempts, or that no channel accepts, is failed; one whose code expired before it could be
+// sent, or that waited too long for its receipt (Outbox.ExpireUnreceipted), is expired.
 const (
-	MessageQueued    MessageStatus = "queued"
-	MessageSending   MessageStatus = "sending"
-	MessageSent      MessageStatus = "sent"
-	MessageDelivered MessageStatus = "delivered"
-	MessageFailed    MessageStatus = "failed"
-	MessageExpired   MessageStatus = "expired"
+	MessageQueued      MessageStatus = "queued"
+	MessageSending     MessageStatus = "sending"
+	MessageSent        MessageStatus = "sent"
+	MessageDelivered   MessageStatus = "delivered"
+	MessageUndelivered MessageStatus = "undelivered"
+	MessageExpired     MessageStatus = "expired"
+	MessageRejected    MessageStatus = "rejected"
+	MessageFailed      MessageStatus = "failed"
 )
+
+// ReceiptState is the final state a provider's delivery receipt reports for a message or one of its parts.
+type ReceiptState string
+
+// Receipt states, each the message status of the same name.
+const (
+	ReceiptDelivered   ReceiptState = "delivered"
+	ReceiptUndelivered ReceiptState = "undelivered"
+	ReceiptExpired     ReceiptState = "expired"
+	ReceiptRejected    ReceiptState = "rejected"
+)
+
+// Valid reports whether s is one of the receipt states.
+func (s ReceiptState) Valid() bool {
+	switch s {
+	case ReceiptDelivered, ReceiptUndelivered, ReceiptExpired, ReceiptRejected:
+		return true
+	}
+	return false
+}
+
+// DefaultReceiptTimeout is how long an accepted message waits for its receipt before it ends expired.
+const DefaultReceiptTimeout = 72 * time.Hour
 
 // Message is one SMS or voice call numauth accepted to send. It is stored in the outbox in the same
 // transaction as whatever it carries (a verification code), before the API answers.
@@ -37,8 +64,15 @@ type Message struct {
 	Kind      MessageKind
 	Locale    string // e.g. zh_CN, en_US
 	Body      string
-	Channel   string // the delivery channel that takes it: "outbox", "webhook", ...
+	Channel   string // the delivery channel asked for ("outbox", "webhook", ...); once accepted, the one that took it
+	Route     string // the route that chose the accepting channel; "" when none did
 	Status    MessageStatus
+
+	// ProviderMessageID is the provider's ids of the message's parts, comma-separated, as its channel
+	// matches receipts by (SMPP: smpp.NormalizeMessageID); "" when the channel reported none.
+	ProviderMessageID string
+	ErrorCode         string    // the receipt's error code (SMPP err:), "" without one
+	DeliveredAt       time.Time // when the receipt says the message ended; zero before a receipt
 
 	Encoding string // "GSM-7" or "UCS-2" (SMS only)
 	Segments int    // SMS segments the body takes
@@ -62,6 +96,12 @@ type DeliveryAttempt struct {
 	At        time.Time
 	Outcome   DeliveryOutcome
 	Detail    string // what the channel answered (status, receipt id, error), for operators
+
+	// Set by the worker for an accepted attempt (sent or delivered): the outbox records them on the
+	// message. ProviderIDs are the provider's ids of the parts in order (see Submission).
+	Route       string
+	Channel     string
+	ProviderIDs []string
 }
 
 // DeliveryOutcome is what a channel made of one attempt.
@@ -99,6 +139,38 @@ type Outbox interface {
 	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
 	// FindMessageAttempts lists a message's attempts, oldest first.
 	FindMessageAttempts(ctx context.Context, messageID string) ([]*DeliveryAttempt, error)
+	// RecordReceipt records a provider's receipt for the part of a message that channel accepted under
+	// providerID, and settles the message: a message of several parts is delivered when every part is,
+	// and takes the state of its first part that ends otherwise (undelivered, expired, rejected) with that
+	// part's error code. at is when the receipt says the part ended (now when zero); it becomes
+	// DeliveredAt. A message already settled by a receipt keeps its status; a repeated receipt changes
+	// nothing. Errors: EINVALID for an unknown state or an empty channel or id; ENOTFOUND/ReasonMessage
+	// when no message has that id on that channel (the caller logs it and acknowledges the receipt).
+	RecordReceipt(ctx context.Context, channel, providerID string, state ReceiptState, errCode string, at time.Time) error
+	// ExpireUnreceipted ends expired up to n messages that a channel accepted with provider ids before
+	// sentBefore and that have had no final receipt since, oldest first, and returns how many it ended.
+	// Messages with no provider id (the outbox, a webhook) expect no receipt and stay sent.
+	// Errors: EINVALID for n outside 1 to 10000.
+	ExpireUnreceipted(ctx context.Context, sentBefore time.Time, n int) (int, error)
+}
+
+// Submission is what a SubmittingChannel made of one attempt.
+type Submission struct {
+	Outcome DeliveryOutcome
+	Detail  string // for the attempt record, as Channel.Deliver's
+	// ProviderIDs are the provider's ids of the message's parts, in part order, in the form its receipts
+	// will be matched by (Outbox.RecordReceipt); empty when the provider gave none.
+	ProviderIDs []string
+}
+
+// SubmittingChannel is a Channel whose provider answers an accepted message with ids and reports its
+// delivery later by them (SMPP, Kannel, HTTP providers). The delivery worker calls Submit instead of
+// Deliver, and records the ids on the message so that receipts find it.
+type SubmittingChannel interface {
+	Channel
+	// Submit makes one attempt, as Deliver does; an error is a retryable failure whose text becomes
+	// the detail.
+	Submit(ctx context.Context, m *Message) (Submission, error)
 }
 
 // Channel delivers messages: the outbox channel (records and sends nothing), a webhook, Kannel, SMPP.

@@ -221,7 +221,7 @@ type sendDetail struct {
 	ReceiveDate  string `json:"ReceiveDate"`
 	PhoneNum     string `json:"PhoneNum"`
 	Content      string `json:"Content"`
-	SendStatus   int    `json:"SendStatus"` // 1 waiting, 2 failed, 3 sent
+	SendStatus   int    `json:"SendStatus"` // 1 waiting for the receipt, 2 failed, 3 delivered
 	OutId        string `json:"OutId"`
 	SendDate     string `json:"SendDate"`
 	ErrCode      string `json:"ErrCode"`
@@ -280,13 +280,28 @@ func detailOf(m *numauth.Message) sendDetail {
 		OutId:    m.OutID,
 		SendDate: m.CreatedAt.In(chinaTime).Format(time.DateTime),
 	}
+	// Alibaba's SendStatus: 1 waiting for the receipt, 2 failed, 3 delivered; ErrCode is DELIVERED or the
+	// carrier's error code. A message sent through a channel that gave no provider id (the outbox, a
+	// webhook, a test number) gets no receipt: sent is as far as it goes, and it reads as delivered.
 	switch m.Status {
-	case numauth.MessageSent, numauth.MessageDelivered:
+	case numauth.MessageDelivered:
+		d.SendStatus, d.ErrCode = 3, "DELIVERED"
+	case numauth.MessageSent:
+		if m.ProviderMessageID != "" {
+			d.SendStatus = 1
+			break
+		}
 		d.SendStatus, d.ErrCode, d.ReceiveDate = 3, "DELIVERED", m.UpdatedAt.In(chinaTime).Format(time.DateTime)
-	case numauth.MessageFailed, numauth.MessageExpired:
-		d.SendStatus, d.ErrCode = 2, strings.ToUpper(string(m.Status))
+	case numauth.MessageFailed, numauth.MessageUndelivered, numauth.MessageExpired, numauth.MessageRejected:
+		d.SendStatus, d.ErrCode = 2, m.ErrorCode
+		if d.ErrCode == "" {
+			d.ErrCode = strings.ToUpper(string(m.Status))
+		}
 	default:
 		d.SendStatus = 1
+	}
+	if !m.DeliveredAt.IsZero() {
+		d.ReceiveDate = m.DeliveredAt.In(chinaTime).Format(time.DateTime)
 	}
 	return d
 }

@@ -226,6 +226,15 @@ type namedChannel struct {
 
 func (n namedChannel) Name() string { return n.name }
 
+// Submit passes the provider's ids on when the built channel gives them (numauth.SubmittingChannel).
+func (n namedChannel) Submit(ctx context.Context, m *numauth.Message) (numauth.Submission, error) {
+	if sc, ok := n.Channel.(numauth.SubmittingChannel); ok {
+		return sc.Submit(ctx, m)
+	}
+	outcome, detail, err := n.Channel.Deliver(ctx, m)
+	return numauth.Submission{Outcome: outcome, Detail: detail}, err
+}
+
 // unavailableChannel fails every message permanently with detail.
 type unavailableChannel struct {
 	name, detail string

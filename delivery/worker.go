@@ -170,7 +170,7 @@ func (w *Worker) deliver(ctx context.Context, m *numauth.Message) outcome[numaut
 	at := w.loop.clock.Now()
 	number := m.Attempts + 1
 	v := w.channelFor(m, number)
-	result, detail, interrupted := w.attempt(ctx, m, v)
+	result, detail, ids, interrupted := w.attempt(ctx, m, v)
 	if v.route != "" {
 		// DeliveryAttempt has no channel of its own: the detail says which channel took this attempt.
 		detail = fmt.Sprintf("route %s, channel %s: %s", v.route, v.name, detail)
@@ -181,6 +181,9 @@ func (w *Worker) deliver(ctx context.Context, m *numauth.Message) outcome[numaut
 		At:        at,
 		Outcome:   result,
 		Detail:    cleanDetail(detail),
+	}
+	if (result == numauth.DeliverySent || result == numauth.DeliveryDelivered) && v.ch != nil && !m.Test {
+		a.Route, a.Channel, a.ProviderIDs = v.route, v.name, ids
 	}
 	var retryAt time.Time
 	if result == numauth.DeliveryRetry {
@@ -257,14 +260,15 @@ func (w *Worker) channelFor(m *numauth.Message, number int) via {
 	return v
 }
 
-// attempt hands m to the channel v within ctx and says what came of it; interrupted reports a retry caused
-// by the worker shutting down rather than by the channel.
-func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result numauth.DeliveryOutcome, detail string, interrupted bool) {
+// attempt hands m to the channel v within ctx and says what came of it, with the provider's ids when the
+// channel is a numauth.SubmittingChannel that gave them; interrupted reports a retry caused by the worker
+// shutting down rather than by the channel.
+func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result numauth.DeliveryOutcome, detail string, ids []string, interrupted bool) {
 	if m.Test {
-		return numauth.DeliverySent, TestNumberDetail, false
+		return numauth.DeliverySent, TestNumberDetail, nil, false
 	}
 	if v.ch == nil {
-		return v.fail, v.why, false
+		return v.fail, v.why, nil, false
 	}
 	ch := v.ch
 
@@ -273,11 +277,18 @@ func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result
 		if p := recover(); p != nil {
 			w.loop.log.LogAttrs(ctx, slog.LevelError, "delivery: channel panicked", slog.String("message_id", m.ID),
 				slog.String("channel", v.name), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			result, detail, interrupted = numauth.DeliveryRetry, fmt.Sprintf("channel %s panicked", v.name), false
+			result, detail, ids, interrupted = numauth.DeliveryRetry, fmt.Sprintf("channel %s panicked", v.name), nil, false
 		}
 	}()
 
-	result, detail, err := ch.Deliver(ctx, m)
+	var err error
+	if sc, ok := ch.(numauth.SubmittingChannel); ok {
+		var s numauth.Submission
+		s, err = sc.Submit(ctx, m)
+		result, detail, ids = s.Outcome, s.Detail, s.ProviderIDs
+	} else {
+		result, detail, err = ch.Deliver(ctx, m)
+	}
 	interrupted = errors.Is(context.Cause(ctx), errShutdown)
 	if err != nil {
 		// The Channel contract: an error is a retryable failure whose text is the detail.
@@ -285,8 +296,10 @@ func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result
 		result = numauth.DeliveryRetry
 	}
 	switch result {
-	case numauth.DeliverySent, numauth.DeliveryDelivered, numauth.DeliveryFailed:
-		return result, detail, false
+	case numauth.DeliverySent, numauth.DeliveryDelivered:
+		return result, detail, ids, false
+	case numauth.DeliveryFailed:
+		return result, detail, nil, false
 	case numauth.DeliveryRetry:
 	default:
 		// Retrying is the safe reading of an answer we do not understand; the outbox bounds the attempts.
@@ -295,7 +308,7 @@ func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result
 	if interrupted {
 		detail = "interrupted by shutdown: " + detail
 	}
-	return numauth.DeliveryRetry, detail, interrupted
+	return numauth.DeliveryRetry, detail, nil, interrupted
 }
 
 // cleanDetail makes a channel's answer safe to store: valid UTF-8 without NUL (PostgreSQL text takes

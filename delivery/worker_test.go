@@ -213,6 +213,10 @@ func TestWorkerDelivers(t *testing.T) {
 
 			got := outbox.Attempts(m.ID)
 			want := []numauth.DeliveryAttempt{{MessageID: m.ID, Number: 1, At: epoch, Outcome: tt.wantOutcome, Detail: tt.wantDetail}}
+			if accepted := tt.wantOutcome == numauth.DeliverySent || tt.wantOutcome == numauth.DeliveryDelivered; accepted && !tt.msg.Test {
+				// An accepted attempt names the channel that took it.
+				want[0].Channel = tt.msg.Channel
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("attempts (-want +got):\n%s", diff)
 			}
@@ -421,7 +425,7 @@ func TestWorkerLeaseLost(t *testing.T) {
 	close(release)
 	outbox.Wait(t, "the late record refused", func() bool { return outbox.Conflicts() == 1 })
 
-	want := []numauth.DeliveryAttempt{{MessageID: m.ID, Number: 1, At: clock.Now(), Outcome: numauth.DeliverySent, Detail: "fast"}}
+	want := []numauth.DeliveryAttempt{{MessageID: m.ID, Number: 1, At: clock.Now(), Outcome: numauth.DeliverySent, Detail: "fast", Channel: "sms"}}
 	if diff := cmp.Diff(want, outbox.Attempts(m.ID)); diff != "" {
 		t.Errorf("attempts (-want +got):\n%s", diff)
 	}
@@ -640,5 +644,29 @@ func TestWorkerSurvivesClaimErrors(t *testing.T) {
 	outbox.WaitRecorded(t, 1)
 	if got, want := outbox.Message(m.ID).Status, numauth.MessageSent; got != want {
 		t.Errorf("status = %s, want %s", got, want)
+	}
+}
+
+// submitter is a channel that reports the provider's ids of what it accepts.
+type submitter struct{ ids []string }
+
+func (submitter) Name() string { return "smsc" }
+func (s submitter) Deliver(ctx context.Context, m *numauth.Message) (numauth.DeliveryOutcome, string, error) {
+	return numauth.DeliveryFailed, "Submit, not Deliver, is called", nil
+}
+func (s submitter) Submit(ctx context.Context, m *numauth.Message) (numauth.Submission, error) {
+	return numauth.Submission{Outcome: numauth.DeliverySent, Detail: "accepted", ProviderIDs: s.ids}, nil
+}
+
+func TestWorkerRecordsProviderIDs(t *testing.T) {
+	clock := numauthtest.NewClock(epoch)
+	outbox := deliverytest.NewOutbox(clock)
+	w := MustWorker(t, delivery.Config{Outbox: outbox, Channels: []numauth.Channel{submitter{ids: []string{"6699", "6700"}}}, Clock: clock})
+	m := outbox.Enqueue(numauth.Message{Channel: "smsc"})
+	start(t, w)
+	outbox.WaitRecorded(t, 1)
+	got := outbox.Message(m.ID)
+	if got.Status != numauth.MessageSent || got.Channel != "smsc" || got.ProviderMessageID != "6699,6700" {
+		t.Errorf("message: got %s on %q with ids %q, want sent on smsc with 6699,6700", got.Status, got.Channel, got.ProviderMessageID)
 	}
 }

@@ -68,7 +68,7 @@ type Channel struct {
 	wg   sync.WaitGroup
 }
 
-var _ numauth.Channel = (*Channel)(nil)
+var _ numauth.SubmittingChannel = (*Channel)(nil)
 
 // OpenChannel validates cfg and starts binding its sessions in the background, retrying a failed first
 // bind with backoff (a wrong password too: the SMSC's operator may fix it), so a channel whose SMSC is
@@ -176,20 +176,27 @@ func (c *Channel) Status() ChannelStatus {
 	return st
 }
 
-// Deliver submits m's text to its phone (E.164 without the +, as dest_addr_ton/npi say) on the least
-// busy bound session. Accepted by the SMSC, the message is DeliverySent (its receipt comes later through
-// OnReceipt) with the SMSC's id of each part in the detail ("smsc ids: 1A2B,1A2C"). Throttling and
-// queue-full answers, a system error, a lost connection, a timeout or no bound session are DeliveryRetry;
-// the SMSC refusing the destination or the content is DeliveryFailed. Parts accepted before a later part
-// failed are listed in the detail too; a retry submits every part again. It never returns an error.
+// Deliver is Submit without the ids apart: they are in the detail.
 func (c *Channel) Deliver(ctx context.Context, m *numauth.Message) (numauth.DeliveryOutcome, string, error) {
+	s, err := c.Submit(ctx, m)
+	return s.Outcome, s.Detail, err
+}
+
+// Submit submits m's text to its phone (E.164 without the +, as dest_addr_ton/npi say) on the least
+// busy bound session. Accepted by the SMSC, the message is DeliverySent (its receipt comes later through
+// OnReceipt) with the SMSC's id of each part in the detail ("smsc ids: 1A2B,1A2C") and, normalized by
+// NormalizeMessageID as receipts are matched, in ProviderIDs. Throttling and queue-full answers, a system
+// error, a lost connection, a timeout or no bound session are DeliveryRetry; the SMSC refusing the
+// destination or the content is DeliveryFailed. Parts accepted before a later part failed are listed in
+// the detail too; a retry submits every part again. It never returns an error.
+func (c *Channel) Submit(ctx context.Context, m *numauth.Message) (numauth.Submission, error) {
 	if m.Kind == numauth.MessageVoice {
-		return numauth.DeliveryFailed, "smpp channel " + c.name + " sends SMS, not voice", nil
+		return numauth.Submission{Outcome: numauth.DeliveryFailed, Detail: "smpp channel " + c.name + " sends SMS, not voice"}, nil
 	}
 	dest := strings.TrimPrefix(m.Phone, "+")
 	s, err := c.session(ctx)
 	if err != nil {
-		return numauth.DeliveryRetry, err.Error(), nil
+		return numauth.Submission{Outcome: numauth.DeliveryRetry, Detail: err.Error()}, nil
 	}
 	ids, err := s.Submit(ctx, dest, m.Body)
 	var detail []string
@@ -197,15 +204,19 @@ func (c *Channel) Deliver(ctx context.Context, m *numauth.Message) (numauth.Deli
 		detail = append(detail, "smsc ids: "+strings.Join(ids, ","))
 	}
 	if err == nil {
-		return numauth.DeliverySent, strings.Join(detail, "; "), nil
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = NormalizeMessageID(id)
+		}
+		return numauth.Submission{Outcome: numauth.DeliverySent, Detail: strings.Join(detail, "; "), ProviderIDs: keys}, nil
 	}
 	detail = append(detail, err.Error())
 	// A session closed under the submit belongs to a channel being closed or replaced: another try,
 	// on this channel's successor, may go through.
 	if IsTemporary(err) || errors.Is(err, ErrClosed) {
-		return numauth.DeliveryRetry, strings.Join(detail, "; "), nil
+		return numauth.Submission{Outcome: numauth.DeliveryRetry, Detail: strings.Join(detail, "; ")}, nil
 	}
-	return numauth.DeliveryFailed, strings.Join(detail, "; "), nil
+	return numauth.Submission{Outcome: numauth.DeliveryFailed, Detail: strings.Join(detail, "; ")}, nil
 }
 
 // session returns the bound session with the fewest submits in flight, starting the search at the next

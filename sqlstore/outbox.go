@@ -31,7 +31,8 @@ const (
 )
 
 const messageColumns = `id, account_id, phone, kind, locale, body, channel, status, encoding, segments, test,
-	out_id, attempts, next_attempt_at, expires_at, last_error, created_at, updated_at`
+	out_id, attempts, next_attempt_at, expires_at, last_error, created_at, updated_at,
+	route, provider_message_id, error_code, delivered_at`
 
 // Claim takes up to n due messages and leases them to worker; see numauth.LeasedQueue and claimLeased.
 // Due messages that expired are marked expired first.
@@ -74,7 +75,112 @@ func (o *Outbox) Record(ctx context.Context, worker string, a numauth.DeliveryAt
 			}
 			return string(status), false, lastError
 		},
+		set: func(status string) (string, []any) {
+			if a.Channel == "" || (status != string(numauth.MessageSent) && status != string(numauth.MessageDelivered)) {
+				return "", nil
+			}
+			return `, route = ?, channel = ?, provider_message_id = ?`,
+				[]any{a.Route, a.Channel, strings.Join(a.ProviderIDs, ",")}
+		},
+		after: func(ctx context.Context, tx *tx, status string) error {
+			if a.Channel == "" || len(a.ProviderIDs) == 0 || status != string(numauth.MessageSent) {
+				return nil
+			}
+			return insertParts(ctx, tx, a.Channel, a.MessageID, a.ProviderIDs)
+		},
 	})
+}
+
+// insertParts keys the parts of message id by the provider ids channel accepted them under. An id the
+// provider gave before (providers reuse ids after a while) now names this message.
+func insertParts(ctx context.Context, tx *tx, channel, id string, providerIDs []string) error {
+	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, '', ''), ", len(providerIDs)), ", ")
+	args := make([]any, 0, 4*len(providerIDs))
+	for i, p := range providerIDs {
+		args = append(args, channel, p, id, i+1)
+	}
+	_, err := tx.exec(ctx, `INSERT INTO message_parts (channel, provider_id, message_id, part, state, error_code)
+		VALUES `+values+`
+		ON CONFLICT (channel, provider_id) DO UPDATE SET message_id = excluded.message_id, part = excluded.part,
+			state = '', error_code = ''`, args...)
+	return err
+}
+
+// RecordReceipt records a receipt for one part and settles its message; see numauth.Outbox. A message
+// waiting for its receipt is sent, or expired by ExpireUnreceipted (delivered_at 0 and parts on record): a
+// late receipt still says what became of it.
+func (o *Outbox) RecordReceipt(ctx context.Context, channel, providerID string, state numauth.ReceiptState, errCode string, at time.Time) error {
+	switch {
+	case channel == "":
+		return numauth.Missing("Channel")
+	case providerID == "":
+		return numauth.Missing("ProviderID")
+	case !state.Valid():
+		return numauth.Malformed("State", "unknown receipt state %q", state)
+	}
+	errCode = clipText(errCode, 64)
+	err := o.db.update(ctx, func(tx *tx) error {
+		when := at.UTC().Truncate(time.Microsecond)
+		if at.IsZero() {
+			when = tx.now
+		}
+		var id, partState string
+		err := tx.queryRow(ctx, `SELECT message_id, state FROM message_parts WHERE channel = ? AND provider_id = ?`,
+			channel, providerID).Scan(&id, &partState)
+		if errors.Is(err, sql.ErrNoRows) {
+			return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonMessage, "no message has id %q on channel %q", providerID, channel)
+		} else if err != nil {
+			return err
+		}
+		if partState != "" {
+			return nil // a repeated receipt
+		}
+		if _, err := tx.exec(ctx, `UPDATE message_parts SET state = ?, error_code = ? WHERE channel = ? AND provider_id = ?`,
+			string(state), errCode, channel, providerID); err != nil {
+			return err
+		}
+		if state == numauth.ReceiptDelivered {
+			var pending int
+			if err := tx.queryRow(ctx, `SELECT count(*) FROM message_parts WHERE message_id = ? AND state <> 'delivered'`,
+				id).Scan(&pending); err != nil {
+				return err
+			}
+			if pending > 0 {
+				return nil // the message is delivered when its last part is
+			}
+		}
+		_, err = tx.exec(ctx, `UPDATE messages SET status = ?, error_code = ?, delivered_at = ?, updated_at = ?
+			WHERE id = ? AND (status = 'sent' OR (status = 'expired' AND delivered_at = 0))`,
+			string(state), errCode, toDB(when), toDB(tx.now), id)
+		return err
+	})
+	return storeError("record receipt", err)
+}
+
+// maxExpireUnreceipted bounds the messages one ExpireUnreceipted call ends, so its transaction stays short.
+const maxExpireUnreceipted = 10000
+
+// ExpireUnreceipted ends expired the oldest messages still waiting for a receipt; see numauth.Outbox.
+func (o *Outbox) ExpireUnreceipted(ctx context.Context, sentBefore time.Time, n int) (int, error) {
+	if n < 1 || n > maxExpireUnreceipted {
+		return 0, numauth.Malformed("N", "n %d: want 1 to %d", n, maxExpireUnreceipted)
+	}
+	var ended int
+	err := o.db.update(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `UPDATE messages SET status = 'expired', updated_at = ?
+			WHERE id IN (SELECT id FROM messages WHERE status = 'sent' AND provider_message_id <> '' AND updated_at < ?
+				ORDER BY updated_at LIMIT ?)`, toDB(tx.now), toDB(sentBefore), n)
+		if err != nil {
+			return err
+		}
+		rows, err := res.RowsAffected()
+		ended = int(rows)
+		return err
+	})
+	if err != nil {
+		return 0, storeError("expire unreceipted messages", err)
+	}
+	return ended, nil
 }
 
 // FindMessages lists messages, newest first; f.Limit is 100 when 0 and at most 1000. Errors: those of
@@ -183,10 +289,14 @@ func scanMessages(rows *sql.Rows, sealer numauth.SecretSealer) ([]*numauth.Messa
 	for rows.Next() {
 		m := &numauth.Message{}
 		var body []byte
-		var next, expires, created, updated int64
+		var next, expires, created, updated, delivered int64
 		if err := rows.Scan(&m.ID, &m.AccountID, &m.Phone, &m.Kind, &m.Locale, &body, &m.Channel, &m.Status,
-			&m.Encoding, &m.Segments, &m.Test, &m.OutID, &m.Attempts, &next, &expires, &m.LastError, &created, &updated); err != nil {
+			&m.Encoding, &m.Segments, &m.Test, &m.OutID, &m.Attempts, &next, &expires, &m.LastError, &created, &updated,
+			&m.Route, &m.ProviderMessageID, &m.ErrorCode, &delivered); err != nil {
 			return nil, err
+		}
+		if delivered != 0 {
+			m.DeliveredAt = fromDB(delivered)
 		}
 		clear, err := sealer.Open(body)
 		if err != nil {

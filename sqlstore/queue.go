@@ -117,6 +117,11 @@ type leasedAttempt struct {
 	// attempt's detail (clipped), the job's new status, whether that status queues it again (at retryAt),
 	// and its new last error.
 	settle func(number int, expires time.Time, lastError, detail string) (status string, queued bool, newLastError string)
+	// set, when not empty, is more of the job's SET clause, with its arguments setArgs; after, when set,
+	// runs in the same transaction once the attempt is recorded. Given the status settle chose, they say
+	// what else an attempt stores (the outbox: the channel and provider ids of an accepted message).
+	set   func(status string) (clause string, args []any)
+	after func(ctx context.Context, tx *tx, status string) error
 }
 
 // recordLeased records a inside tx. A refusal (unknown job, lost lease) writes nothing, so a shared
@@ -147,21 +152,30 @@ func recordLeased(ctx context.Context, tx *tx, a *leasedAttempt) error {
 	if queued && a.retryAt.After(tx.now) {
 		next = a.retryAt.UTC().Truncate(time.Microsecond)
 	}
+	var set string
+	args := []any{status, number, toDB(next), lastError, toDB(tx.now)}
+	if a.set != nil {
+		var more []any
+		set, more = a.set(status)
+		args = append(args, more...)
+	}
 	// The lease condition again: on PostgreSQL another claimer may have taken the job since the read.
 	ok, err := updated(tx.exec(ctx, `UPDATE `+t.jobs+`
-		SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = '', last_error = ?, updated_at = ?
+		SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = '', last_error = ?, updated_at = ?`+set+`
 		WHERE id = ? AND status = 'sending' AND lease_owner = ?`,
-		status, number, toDB(next), lastError, toDB(tx.now), a.id, a.worker))
+		append(args, a.id, a.worker)...))
 	if err != nil {
 		return err
 	} else if !ok {
 		return leaseLost(t.noun, a.id, a.worker)
 	}
 	placeholders := strings.Repeat(", ?", len(a.values))
-	args := append(append([]any{a.id, number, toDB(at)}, a.values...), detail)
-	_, err = tx.exec(ctx, `INSERT INTO `+t.attempts+` (`+t.attemptOf+`, number, at, `+t.attemptColumns+`, detail)
-		VALUES (?, ?, ?`+placeholders+`, ?)`, args...)
-	return err
+	args = append(append([]any{a.id, number, toDB(at)}, a.values...), detail)
+	if _, err = tx.exec(ctx, `INSERT INTO `+t.attempts+` (`+t.attemptOf+`, number, at, `+t.attemptColumns+`, detail)
+		VALUES (?, ?, ?`+placeholders+`, ?)`, args...); err != nil || a.after == nil {
+		return err
+	}
+	return a.after(ctx, tx, status)
 }
 
 func leaseLost(noun, id, worker string) error {

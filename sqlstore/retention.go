@@ -74,7 +74,8 @@ func steps(kind numauth.RetentionKind, cutoff time.Time) ([]any, error) {
 	case numauth.RetainMessages:
 		return []any{keyedStep{table: "messages", key: "id", order: "id",
 			due: "id < ? AND updated_at <= ?", args: []any{idBound(cutoff), cut},
-			children: []string{`DELETE FROM delivery_attempts WHERE message_id IN (%s)`}}}, nil
+			children: []string{`DELETE FROM delivery_attempts WHERE message_id IN (%s)`,
+				`DELETE FROM message_parts WHERE message_id IN (%s)`}}}, nil
 	case numauth.RetainCarrierTokens:
 		return []any{rangeStep{table: "carrier_tokens", col: "expires_at", due: "expires_at <= ?", args: []any{cut}}}, nil
 	case numauth.RetainCodes:

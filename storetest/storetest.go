@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T, clock numauth.Clock) Stores) {
 		{"CAMSTenantIsolation", testCAMSTenantIsolation},
 		{"MessageTemplates", testMessageTemplates},
 		{"FindMessagesFilters", testFindMessagesFilters},
+		{"MessageReceipts", testMessageReceipts},
 		{"DecideAuthorization", testDecideAuthorization},
 		{"RevokeAuthorization", testRevokeAuthorization},
 		{"ExpireAuthorizations", testExpireAuthorizations},

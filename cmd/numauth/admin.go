@@ -431,6 +431,11 @@ type outboxMessage struct {
 	Test      bool
 	LastError string `json:",omitempty"`
 	CreatedAt string
+
+	Route             string // the route that chose the accepting channel; "" for none
+	ProviderMessageId string // the provider's ids of the parts, comma-separated
+	ErrorCode         string // the receipt's error code
+	DeliveredAt       string // RFC 3339, when a receipt settled the message; "" before
 }
 
 func (a *admin) outboxCommand() *cobra.Command {
@@ -462,7 +467,11 @@ func (a *admin) outboxCommand() *cobra.Command {
 						Locale: m.Locale, Body: m.Body, Status: string(m.Status), Encoding: m.Encoding,
 						Segments: m.Segments, Attempts: m.Attempts, Test: m.Test, LastError: m.LastError,
 						CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
+						Route:     m.Route, ProviderMessageId: m.ProviderMessageID, ErrorCode: m.ErrorCode,
 					})
+					if !m.DeliveredAt.IsZero() {
+						rows[len(rows)-1].DeliveredAt = m.DeliveredAt.UTC().Format(time.RFC3339)
+					}
 				}
 				return rows, nil
 			}, "CREATED\tPHONE\tKIND\tCHANNEL\tSTATUS\tLOCALE\tBODY", func(r outboxMessage) string {
@@ -693,6 +702,11 @@ type callbackRow struct {
 	Attempts  int
 	LastError string `json:",omitempty"`
 	CreatedAt string
+
+	Route             string // the route that chose the accepting channel; "" for none
+	ProviderMessageId string // the provider's ids of the parts, comma-separated
+	ErrorCode         string // the receipt's error code
+	DeliveredAt       string // RFC 3339, when a receipt settled the message; "" before
 }
 
 func (a *admin) callbackCommand() *cobra.Command {

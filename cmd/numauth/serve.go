@@ -75,6 +75,8 @@ type ServeConfig struct {
 	// (the flags default to console.DefaultCodeRequestLimits).
 	ConsentCodeLimits console.CodeRequestLimits
 	Retention         *retentionValue // how long each kind of record is kept (--retention)
+	// ReceiptTimeout is how long an accepted message waits for its delivery receipt before it ends expired.
+	ReceiptTimeout time.Duration
 }
 
 // Carrier gateways (--carrier).
@@ -110,6 +112,7 @@ func (c *ServeConfig) addFlags(cmd *cobra.Command) {
 	fs.Var(limitFlag{&c.ConsentCodeLimits.PerNumber}, "consent-codes-per-number", "code requests on the consent and withdrawal pages for one phone number, N/WINDOW; 0 is no limit")
 	c.Retention = newRetentionValue()
 	fs.Var(c.Retention, "retention", retentionUsage)
+	fs.DurationVar(&c.ReceiptTimeout, "receipt-timeout", numauth.DefaultReceiptTimeout, "how long a message a provider accepted waits for its delivery receipt before it ends expired (0: it waits for ever)")
 }
 
 // Validate checks the whole configuration before anything is opened, created or started: a server that
@@ -141,7 +144,8 @@ func (c *ServeConfig) Validate() error {
 		n    int64
 	}{{"--max-body-bytes", c.MaxBodyBytes}, {"--nonce-cache-entries", int64(c.NonceEntries)},
 		{"--delivery-lease", int64(c.DeliveryLease)}, {"--delivery-concurrency", int64(c.DeliveryConcurrency)},
-		{"--carrier-timeout", int64(c.CarrierTimeout)}, {"--submail-timestamp-window", int64(c.SubmailTimestampWindow)}} {
+		{"--carrier-timeout", int64(c.CarrierTimeout)}, {"--submail-timestamp-window", int64(c.SubmailTimestampWindow)},
+		{"--receipt-timeout", int64(c.ReceiptTimeout)}} {
 		if d.n < 0 {
 			return fmt.Errorf("%s: must not be negative", d.flag)
 		}
@@ -510,8 +514,8 @@ func (m *Main) kannelReport(_ context.Context, channel, messageID string, kannel
 }
 
 // smppChannel builds an SMPP channel from its stored spec: its sessions bind in the background, and its
-// --mps holds over every replica through the shared limiter. Receipts and inbound messages are logged
-// until the message store records them (issue 11, status everywhere).
+// --mps holds over every replica through the shared limiter. Receipts settle their messages (see
+// recordReceipt); inbound messages are logged.
 func (m *Main) smppChannel(limiter numauth.RateLimiter) delivery.ChannelConstructor {
 	return func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error) {
 		cfg, err := smpp.ParseConfig(spec.Config)
@@ -524,9 +528,8 @@ func (m *Main) smppChannel(limiter numauth.RateLimiter) delivery.ChannelConstruc
 			Mps:     spec.Mps,
 			Limiter: limiter,
 			Clock:   clock,
-			OnReceipt: func(smscID, state, errCode string, _ time.Time) error {
-				log.Info("smpp receipt", "smsc_id", smscID, "state", state, "err", errCode)
-				return nil
+			OnReceipt: func(smscID, state, errCode string, at time.Time) error {
+				return m.recordReceipt(log, spec.Name, smscID, smpp.NormalizeMessageID(smscID), state, errCode, at)
 			},
 			OnInbound: func(_, to, _ string, _ time.Time) error {
 				log.Info("smpp inbound message", "to", to)
@@ -557,6 +560,10 @@ func (m *Main) startWorkers(ctx context.Context, w *wiring) {
 	m.goWorker(ctx, "callback worker", w.callbacks.Run)
 	m.goWorker(ctx, "authorization sweep", func(ctx context.Context) error {
 		sweepAuthorizations(ctx, w.authorizations, m.Logger)
+		return nil
+	})
+	m.goWorker(ctx, "receipt timeout sweep", func(ctx context.Context) error {
+		sweepUnreceipted(ctx, m.store.Outbox, m.Config.ReceiptTimeout, m.Clock, m.Logger)
 		return nil
 	})
 	m.goWorker(ctx, "pruner", func(ctx context.Context) error {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/dypnsapi"
+
+	"github.com/numauth/numauth/smpp"
 	"github.com/numauth/numauth/smpp/smpptest"
 )
 
@@ -49,4 +52,67 @@ func TestSMPPRouteReachesTheSMSC(t *testing.T) {
 	if len(attempts) != 1 || !strings.HasPrefix(attempts[0].Detail, "route cn, channel smsc: smsc ids: ") {
 		t.Errorf("attempts: %v", attemptDetails(attempts))
 	}
+
+	c := dypnsapiClient(t, s.Addr(), a)
+	if d := querySendDetail(t, c, s, phone); d.SendStatus != 1 {
+		t.Errorf("before the receipt: SendStatus %d, want 1 (waiting for the receipt)", d.SendStatus)
+	}
+	// The SMSC wrote its id in hex ("1A2B"); the receipt text names it so, and the message keeps it in
+	// decimal (smpp.NormalizeMessageID).
+	smscID := strings.TrimPrefix(attempts[0].Detail, "route cn, channel smsc: smsc ids: ")
+	smsc.Command(map[string]any{"cmd": "receipt", "id": smscID, "stat": "DELIVRD", "err": "000", "text": true})
+	eventually(t, 10*time.Second, "the receipt settles the message delivered", func() bool {
+		return s.outboxList(t, "--phone", phone)[0].Status == "delivered"
+	})
+	m := s.outboxList(t, "--phone", phone)[0]
+	if m.Route != "cn" || m.Channel != "smsc" || m.ProviderMessageId != smpp.NormalizeMessageID(smscID) || m.ErrorCode != "000" ||
+		m.DeliveredAt == "" || m.Segments != 1 {
+		t.Errorf("delivered message: %+v", m)
+	}
+	if d := querySendDetail(t, c, s, phone); d.SendStatus != 3 || d.ErrCode != "DELIVERED" || d.ReceiveDate == "" {
+		t.Errorf("delivered: %+v, want SendStatus 3, DELIVERED and a ReceiveDate", d)
+	}
+
+	const other = "+8613800000008"
+	if r := sendSmsVerifyCode(t, c, other, nil); r.Code != "OK" {
+		t.Fatalf("SendSmsVerifyCode: %+v", r)
+	}
+	smsc.Wait("submit", func(e map[string]any) bool { return e["dest"] == "8613800000008" })
+	eventually(t, 10*time.Second, "the second message is recorded sent", func() bool {
+		msgs := s.outboxList(t, "--phone", other)
+		if len(msgs) != 1 || msgs[0].Status != "sent" {
+			return false
+		}
+		id = msgs[0].Id
+		return true
+	})
+	attempts = s.mustAttempts(t, id)
+	smscID = strings.TrimPrefix(attempts[0].Detail, "route cn, channel smsc: smsc ids: ")
+	smsc.Command(map[string]any{"cmd": "receipt", "id": smscID, "stat": "UNDELIV", "err": "034", "text": true})
+	eventually(t, 10*time.Second, "the receipt settles the message undelivered", func() bool {
+		return s.outboxList(t, "--phone", other)[0].Status == "undelivered"
+	})
+	if m := s.outboxList(t, "--phone", other)[0]; m.ErrorCode != "034" {
+		t.Errorf("undelivered message: %+v, want ErrorCode 034", m)
+	}
+	if d := querySendDetail(t, c, s, other); d.SendStatus != 2 || d.ErrCode != "034" {
+		t.Errorf("undelivered: %+v, want SendStatus 2, ErrCode 034", d)
+	}
+}
+
+// querySendDetail returns QuerySendDetails' one message to phone today.
+func querySendDetail(t *testing.T, c *dypnsapi.Client, s *testServer, phone string) dypnsapi.ModelItem {
+	t.Helper()
+	req := dypnsapi.CreateQuerySendDetailsRequest()
+	req.Scheme = "http"
+	req.PhoneNumber, req.PageSize, req.CurrentPage = strings.TrimPrefix(phone, "+86"), requestsInteger("10"), requestsInteger("1")
+	req.SendDate = s.clock.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	resp, err := c.QuerySendDetails(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != "OK" || len(resp.Model) != 1 {
+		t.Fatalf("QuerySendDetails(%s): %+v, want one message", phone, resp)
+	}
+	return resp.Model[0]
 }

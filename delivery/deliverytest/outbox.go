@@ -9,6 +9,7 @@ package deliverytest
 import (
 	"cmp"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/numauth/numauth"
@@ -59,8 +60,50 @@ func NewOutbox(clock numauth.Clock) *Outbox {
 			}
 			return string(numauth.MessageSent), false, s.LastError
 		},
+		Recorded: func(m *numauth.Message, a numauth.DeliveryAttempt) {
+			if a.Channel == "" || (m.Status != numauth.MessageSent && m.Status != numauth.MessageDelivered) {
+				return
+			}
+			m.Route, m.Channel, m.ProviderMessageID = a.Route, a.Channel, strings.Join(a.ProviderIDs, ",")
+		},
 	})
 	return o
+}
+
+// RecordReceipt implements numauth.Outbox for messages of one part: the provider id is the whole of
+// ProviderMessageID.
+func (o *Outbox) RecordReceipt(ctx context.Context, channel, providerID string, state numauth.ReceiptState, errCode string, at time.Time) error {
+	if !state.Valid() {
+		return numauth.Malformed("State", "unknown receipt state %q", state)
+	}
+	found := false
+	o.update(func(m *numauth.Message) bool {
+		if m.Channel != channel || m.ProviderMessageID != providerID {
+			return true
+		}
+		found = true
+		if m.Status == numauth.MessageSent {
+			m.Status, m.ErrorCode, m.DeliveredAt = numauth.MessageStatus(state), errCode, cmp.Or(at, o.clock.Now())
+		}
+		return false
+	})
+	if !found {
+		return numauth.Errorf(numauth.ENOTFOUND, numauth.ReasonMessage, "no message has id %q on channel %q", providerID, channel)
+	}
+	return nil
+}
+
+// ExpireUnreceipted implements numauth.Outbox.
+func (o *Outbox) ExpireUnreceipted(ctx context.Context, sentBefore time.Time, n int) (int, error) {
+	ended := 0
+	o.update(func(m *numauth.Message) bool {
+		if m.Status == numauth.MessageSent && m.ProviderMessageID != "" && m.UpdatedAt.Before(sentBefore) {
+			m.Status, m.UpdatedAt = numauth.MessageExpired, o.clock.Now()
+			ended++
+		}
+		return ended < n
+	})
+	return ended, nil
 }
 
 // checkDeliveryAttempt refuses an attempt without a message or with an unknown outcome, as the store does.

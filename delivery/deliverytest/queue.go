@@ -54,6 +54,8 @@ type Kind[J, A any] struct {
 	// the retryAt the worker asked for, the status the job moves to, whether that queues it again, and its
 	// new last error.
 	Settle func(s State, a A, retryAt time.Time) (status string, queued bool, lastError string)
+	// Recorded, when set, stores what else attempt a says of job j, once settled. Nil stores nothing.
+	Recorded func(j *J, a A)
 }
 
 // Queue is an in-memory numauth.LeasedQueue[*J, A]: the one mechanism under Outbox and CallbackOutbox, as
@@ -111,6 +113,23 @@ func (q *Queue[J, A]) add(j J, fill func(j *J, seq int, now time.Time)) *J {
 	q.jobs[s.ID] = &leased[J]{j: j, seq: q.seq}
 	q.changedLocked()
 	return &j
+}
+
+// update calls fn with every job, under the queue's lock, in enqueue order, until fn returns false.
+func (q *Queue[J, A]) update(fn func(j *J) bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ls := make([]*leased[J], 0, len(q.jobs))
+	for _, l := range q.jobs {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *leased[J]) int { return a.seq - b.seq })
+	for _, l := range ls {
+		if !fn(&l.j) {
+			break
+		}
+	}
+	q.changedLocked()
 }
 
 // idOf is the id of the seq-th job added, when it has none of its own: 32 hex digits, as the stores' ids.
@@ -207,6 +226,9 @@ func (q *Queue[J, A]) Record(ctx context.Context, worker string, a A, retryAt ti
 		}
 	}
 	q.kind.SetState(&l.j, s)
+	if q.kind.Recorded != nil {
+		q.kind.Recorded(&l.j, a)
+	}
 	l.worker, l.leaseUntil = "", time.Time{}
 	q.attempts[id] = append(q.attempts[id], a)
 	q.recorded++
