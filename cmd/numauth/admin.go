@@ -702,11 +702,6 @@ type callbackRow struct {
 	Attempts  int
 	LastError string `json:",omitempty"`
 	CreatedAt string
-
-	Route             string // the route that chose the accepting channel; "" for none
-	ProviderMessageId string // the provider's ids of the parts, comma-separated
-	ErrorCode         string // the receipt's error code
-	DeliveredAt       string // RFC 3339, when a receipt settled the message; "" before
 }
 
 func (a *admin) callbackCommand() *cobra.Command {

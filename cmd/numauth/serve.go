@@ -503,14 +503,16 @@ func (m *Main) buildServices(ctx context.Context, shared sharedState, publicURL 
 		kannelDLR: &kannel.DLRHandler{Secret: dlrSecret, Report: m.kannelReport, Logger: m.Logger}}, nil
 }
 
-// kannelReport takes a delivery report Kannel sent for a message of a kannel channel. Receipt storage
-// plugs in here: it records the report on the message the way SMPP receipts are recorded (Kannel's
-// types, docs/DECISIONS.md: 1 delivered, 2 undelivered, 16 rejected are final; 4 queued and 8 submitted
-// are not). Until then the report is logged.
-func (m *Main) kannelReport(_ context.Context, channel, messageID string, kannelStatus int, answer string) error {
-	m.Logger.Info("kannel delivery report", "channel", channel, "message_id", messageID,
-		"kannel_status", kannelStatus, "answer", answer)
-	return nil
+// kannelReport records a delivery report Kannel sent for a message of a kannel channel, keyed by the
+// message's own id (the kannel channel's provider id), the way SMPP receipts are recorded. Reports that
+// are not final (queued, submitted) are only logged; one for no message of the channel answers 404.
+func (m *Main) kannelReport(ctx context.Context, channel, messageID string, kannelStatus int, answer string) error {
+	state, final := kannel.ReceiptState(kannelStatus)
+	if !final {
+		m.Logger.Debug("kannel report not final", "channel", channel, "message_id", messageID, "kannel_status", kannelStatus)
+		return nil
+	}
+	return m.store.Outbox.RecordReceipt(ctx, channel, messageID, state, kannel.ReceiptError(answer), m.Clock.Now())
 }
 
 // smppChannel builds an SMPP channel from its stored spec: its sessions bind in the background, and its

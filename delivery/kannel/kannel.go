@@ -169,6 +169,48 @@ func (c *Channel) Deliver(ctx context.Context, m *numauth.Message) (numauth.Deli
 	return outcome(resp.StatusCode, answer)
 }
 
+// Submit makes one attempt as Deliver does. When the channel asks Kannel for delivery reports, the
+// message's own id is its provider id: the dlr-url carries it, so a report finds its message by it
+// (Outbox.RecordReceipt).
+func (c *Channel) Submit(ctx context.Context, m *numauth.Message) (numauth.Submission, error) {
+	outcome, detail, err := c.Deliver(ctx, m)
+	sub := numauth.Submission{Outcome: outcome, Detail: detail}
+	if err == nil && outcome == numauth.DeliverySent && c.cfg.PublicURL != "" && c.dlrMask != 0 {
+		sub.ProviderIDs = []string{m.ID}
+	}
+	return sub, err
+}
+
+// ReceiptState is what a Kannel delivery report type means for the message: 1 delivered, 2 undelivered,
+// 16 rejected by the SMSC; 4 (queued on the SMSC) and 8 (submitted) are not final (ok false).
+func ReceiptState(kannelStatus int) (numauth.ReceiptState, bool) {
+	switch kannelStatus {
+	case 1:
+		return numauth.ReceiptDelivered, true
+	case 2:
+		return numauth.ReceiptUndelivered, true
+	case 16:
+		return numauth.ReceiptRejected, true
+	}
+	return "", false
+}
+
+// ReceiptError is the err: code of the SMSC's receipt text that Kannel passes as the report's answer (%A),
+// or "" when it has none.
+func ReceiptError(answer string) string {
+	i := strings.Index(strings.ToLower(answer), "err:")
+	if i < 0 {
+		return ""
+	}
+	code := answer[i+len("err:"):]
+	if j := strings.IndexAny(code, " \t"); j >= 0 {
+		code = code[:j]
+	}
+	return code
+}
+
+var _ numauth.SubmittingChannel = (*Channel)(nil)
+
 // outcome maps sendsms's answer to a delivery outcome and its detail.
 func outcome(code int, answer []byte) (numauth.DeliveryOutcome, string, error) {
 	detail := fmt.Sprintf("kannel HTTP %d", code)
