@@ -195,12 +195,19 @@ type namedChannel struct {
 
 func (n namedChannel) Name() string { return n.name }
 
+// SendsVoice passes on whether the built channel can send voice messages (numauth.VoiceCapable).
+func (n namedChannel) SendsVoice() bool { return numauth.CanSendVoice(n.Channel) }
+
 // unavailableChannel fails every message permanently with detail.
 type unavailableChannel struct {
 	name, detail string
 }
 
 func (u unavailableChannel) Name() string { return u.name }
+
+// SendsVoice is true so that a voice message routed here fails with the reason the channel is unavailable,
+// which says more than "cannot send voice messages".
+func (u unavailableChannel) SendsVoice() bool { return true }
 
 func (u unavailableChannel) Deliver(context.Context, *numauth.Message) (numauth.DeliveryOutcome, string, error) {
 	return numauth.DeliveryFailed, u.detail, nil
