@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/delivery/httpsms"
 	"github.com/numauth/numauth/delivery/webhook"
 )
 
@@ -18,7 +19,7 @@ import (
 // Deliver. What it returns may implement io.Closer, which the registry calls when the spec changes or goes.
 type ChannelConstructor func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error)
 
-// DefaultConstructors returns the channel types this package builds: outbox and webhook. cmd adds the
+// DefaultConstructors returns the channel types this package builds: outbox, webhook and http. cmd adds the
 // types whose packages live elsewhere (smpp) to the map before handing it to NewRegistry.
 func DefaultConstructors() map[numauth.ChannelType]ChannelConstructor {
 	return map[numauth.ChannelType]ChannelConstructor{
@@ -32,6 +33,14 @@ func DefaultConstructors() map[numauth.ChannelType]ChannelConstructor {
 			}
 			cfg.Clock = clock
 			return webhook.New(cfg)
+		},
+		numauth.ChannelHTTP: func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error) {
+			cfg, err := httpsms.ParseConfig(spec.Config)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Name, cfg.Clock = spec.Name, clock
+			return httpsms.New(cfg)
 		},
 	}
 }
