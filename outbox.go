@@ -181,3 +181,16 @@ type Channel interface {
 	// retryable failure whose text becomes the detail.
 	Deliver(ctx context.Context, m *Message) (DeliveryOutcome, string, error)
 }
+
+// VoiceCapable is implemented by a Channel that can deliver voice messages (Kind voice: the text to speak).
+// A channel that does not implement it, or answers false, takes SMS only, and the delivery worker fails a
+// voice message routed to it rather than send the text as an SMS (CanSendVoice).
+type VoiceCapable interface {
+	SendsVoice() bool
+}
+
+// CanSendVoice reports whether ch can deliver voice messages: whether it is VoiceCapable and says so.
+func CanSendVoice(ch Channel) bool {
+	v, ok := ch.(VoiceCapable)
+	return ok && v.SendsVoice()
+}

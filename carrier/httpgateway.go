@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/httptemplate"
 )
 
 var _ numauth.CarrierGateway = (*HTTPGateway)(nil)
@@ -34,7 +34,8 @@ var _ numauth.CarrierGateway = (*HTTPGateway)(nil)
 //	  "3": {"url": "https://aggregator.example/ct?token={{token}}&sign={{hmac_sha256:CT_SECRET:{{token}}{{timestamp}}}}",
 //	        "method": "GET", "phone_field": "mobile"}}}
 //
-// The URL, header values and body may hold placeholders:
+// The URL, header values and body may hold placeholders (package httptemplate, shared with the http SMS
+// channel):
 //
 //	{{token}}                          the token being exchanged
 //	{{timestamp}}                      the time of the request, unix seconds
@@ -96,15 +97,15 @@ type HTTPGateway struct {
 type endpoint struct {
 	carrier      numauth.Carrier
 	method       string
-	url          pattern
+	url          httptemplate.Template
 	headers      []header
-	body         pattern
+	body         httptemplate.Template
 	bodyEscape   func(string) string
 	contentType  string // set when the configuration names none
 	timeout      time.Duration
-	phoneField   []string
-	codeField    []string
-	messageField []string
+	phoneField   httptemplate.Field
+	codeField    httptemplate.Field
+	messageField httptemplate.Field
 	okCodes      []string
 	invalidCodes []string
 	prefix       string
@@ -112,8 +113,19 @@ type endpoint struct {
 
 type header struct {
 	name  string
-	value pattern
+	value httptemplate.Template
 }
+
+// placeholders are the values of one exchange a template may name, in the order of exchange's fields.
+var placeholders = []string{"token", "timestamp"}
+
+// exchange holds the values of one exchange's placeholders, in the order of placeholders.
+type exchange struct {
+	token     string
+	timestamp string
+}
+
+func (x exchange) values() []string { return []string{x.token, x.timestamp} }
 
 // maxAnswerBytes bounds a carrier's answer.
 const maxAnswerBytes = 1 << 20
@@ -193,15 +205,15 @@ func parseCarrierKey(k string) (numauth.Carrier, bool) {
 
 func compileEndpoint(c numauth.Carrier, e Endpoint, lookupEnv func(string) (string, bool)) (*endpoint, error) {
 	ep := &endpoint{carrier: c, method: strings.ToUpper(e.Method), okCodes: e.OKCodes, invalidCodes: e.InvalidTokenCodes,
-		prefix: e.TokenPrefix, bodyEscape: verbatim}
+		prefix: e.TokenPrefix, bodyEscape: httptemplate.Verbatim}
 	var err error
-	if ep.url, err = parsePattern(e.URL, lookupEnv); err != nil {
+	if ep.url, err = httptemplate.Parse(e.URL, placeholders, lookupEnv); err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
 	// Check what a request will look like: placeholders do not change a URL's scheme or host, nor make a
 	// JSON body valid.
 	sample := exchange{token: "sample-token", timestamp: "1700000000"}
-	u, err := url.Parse(ep.url.renderURL(sample))
+	u, err := url.Parse(ep.url.RenderURL(sample.values()))
 	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("url: want an absolute http or https URL")
 	}
@@ -224,14 +236,14 @@ func compileEndpoint(c numauth.Carrier, e Endpoint, lookupEnv func(string) (stri
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !validHeaderName(name) {
+		if !httptemplate.ValidHeaderName(name) {
 			return nil, fmt.Errorf("headers: invalid header name %q", name)
 		}
-		v, err := parsePattern(e.Headers[name], lookupEnv)
+		v, err := httptemplate.Parse(e.Headers[name], placeholders, lookupEnv)
 		if err != nil {
 			return nil, fmt.Errorf("headers[%q]: %w", name, err)
 		}
-		if !validHeaderValue(v.render(sample, verbatim)) {
+		if !httptemplate.ValidHeaderValue(v.Render(sample.values(), httptemplate.Verbatim)) {
 			return nil, fmt.Errorf("headers[%q]: the value (after substitution) holds a control character", name)
 		}
 		ep.headers = append(ep.headers, header{name: http.CanonicalHeaderKey(name), value: v})
@@ -241,41 +253,31 @@ func compileEndpoint(c numauth.Carrier, e Endpoint, lookupEnv func(string) (stri
 		if ep.method == http.MethodGet {
 			return nil, errors.New("body: not with method GET")
 		}
-		if ep.body, err = parsePattern(e.Body, lookupEnv); err != nil {
+		if ep.body, err = httptemplate.Parse(e.Body, placeholders, lookupEnv); err != nil {
 			return nil, fmt.Errorf("body: %w", err)
 		}
-		contentType := e.Headers[headerKey(e.Headers, "Content-Type")]
+		contentType := e.Headers[httptemplate.HeaderKey(e.Headers, "Content-Type")]
 		if contentType == "" {
-			contentType = "application/x-www-form-urlencoded"
-			if t := strings.TrimSpace(e.Body); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-				contentType = "application/json"
-			}
+			contentType = httptemplate.BodyContentType(e.Body)
 			ep.contentType = contentType
 		}
-		mediaType, _, _ := mime.ParseMediaType(contentType)
-		switch {
-		case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-			ep.bodyEscape = jsonStringEscape
-			if !json.Valid([]byte(ep.body.render(sample, jsonStringEscape))) {
-				return nil, errors.New("body: not valid JSON once the placeholders are substituted (are they inside quotes?)")
-			}
-		case mediaType == "application/x-www-form-urlencoded":
-			ep.bodyEscape = url.QueryEscape
-		case mediaType == "application/xml" || mediaType == "text/xml" || strings.HasSuffix(mediaType, "+xml"):
-			ep.bodyEscape = xmlEscape
+		var isJSON bool
+		ep.bodyEscape, isJSON = httptemplate.BodyEscape(contentType)
+		if isJSON && !json.Valid([]byte(ep.body.Render(sample.values(), ep.bodyEscape))) {
+			return nil, errors.New("body: not valid JSON once the placeholders are substituted (are they inside quotes?)")
 		}
 	}
 
 	if e.PhoneField == "" {
 		return nil, errors.New("phone_field is required")
 	}
-	if ep.phoneField, err = parseField(e.PhoneField); err != nil {
+	if ep.phoneField, err = httptemplate.ParseField(e.PhoneField); err != nil {
 		return nil, fmt.Errorf("phone_field: %w", err)
 	}
-	if ep.codeField, err = parseField(e.CodeField); err != nil {
+	if ep.codeField, err = httptemplate.ParseField(e.CodeField); err != nil {
 		return nil, fmt.Errorf("code_field: %w", err)
 	}
-	if ep.messageField, err = parseField(e.MessageField); err != nil {
+	if ep.messageField, err = httptemplate.ParseField(e.MessageField); err != nil {
 		return nil, fmt.Errorf("message_field: %w", err)
 	}
 	switch {
@@ -285,50 +287,6 @@ func compileEndpoint(c numauth.Carrier, e Endpoint, lookupEnv func(string) (stri
 		return nil, errors.New("code_field needs ok_codes")
 	}
 	return ep, nil
-}
-
-// headerKey returns the key of headers that is name in any case, or "".
-func headerKey(headers map[string]string, name string) string {
-	for k := range headers {
-		if strings.EqualFold(k, name) {
-			return k
-		}
-	}
-	return ""
-}
-
-// parseField splits a dot path; "" is no field.
-func parseField(path string) ([]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	segments := strings.Split(path, ".")
-	if slices.Contains(segments, "") {
-		return nil, fmt.Errorf("%q has an empty segment", path)
-	}
-	return segments, nil
-}
-
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // ExchangeToken asks the carrier for the number behind token; see HTTPGateway for how answers map to
@@ -410,9 +368,9 @@ func (g *HTTPGateway) endpointFor(carrier numauth.Carrier, token string) (*endpo
 func (ep *endpoint) request(ctx context.Context, x exchange) (*http.Request, error) {
 	var body io.Reader
 	if ep.body != nil {
-		body = strings.NewReader(ep.body.render(x, ep.bodyEscape))
+		body = strings.NewReader(ep.body.Render(x.values(), ep.bodyEscape))
 	}
-	req, err := http.NewRequestWithContext(ctx, ep.method, ep.url.renderURL(x), body)
+	req, err := http.NewRequestWithContext(ctx, ep.method, ep.url.RenderURL(x.values()), body)
 	if err != nil {
 		// The URL held the token or credentials: name neither.
 		return nil, numauth.Internal(nil, "build the request to carrier %s", ep.carrier)
@@ -422,7 +380,7 @@ func (ep *endpoint) request(ctx context.Context, x exchange) (*http.Request, err
 	}
 	req.Header.Set("Accept", "application/json")
 	for _, h := range ep.headers {
-		req.Header.Set(h.name, h.value.render(x, verbatim))
+		req.Header.Set(h.name, h.value.Render(x.values(), httptemplate.Verbatim))
 	}
 	return req, nil
 }
@@ -445,65 +403,33 @@ func (ep *endpoint) transportError(ctx context.Context, err error) error {
 }
 
 func (ep *endpoint) readAnswer(body []byte) (string, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber() // so a numeric code or number keeps its digits
-	var answer any
-	if err := dec.Decode(&answer); err != nil {
+	answer, err := httptemplate.DecodeJSON(body)
+	if err != nil {
 		return "", carrierError(ep.carrier, "malformed answer", "answer is not JSON")
 	}
 	if ep.codeField != nil {
-		code, ok := lookup(answer, ep.codeField)
+		code, ok := ep.codeField.Lookup(answer)
 		if !ok {
-			return "", carrierError(ep.carrier, "malformed answer", "answer has no "+strings.Join(ep.codeField, "."))
+			return "", carrierError(ep.carrier, "malformed answer", "answer has no "+ep.codeField.String())
 		}
 		if slices.Contains(ep.invalidCodes, code) {
 			return "", invalidToken("carrier " + ep.carrier.String() + " does not know the token: code " + publicText(code))
 		}
 		if !slices.Contains(ep.okCodes, code) {
 			detail := publicText(code)
-			if message, _ := lookup(answer, ep.messageField); message != "" {
+			if message, _ := ep.messageField.Lookup(answer); message != "" {
 				detail += " " + publicText(message)
 			}
 			return "", carrierError(ep.carrier, detail, "refused")
 		}
 	}
-	raw, _ := lookup(answer, ep.phoneField)
+	raw, _ := ep.phoneField.Lookup(answer)
 	if raw == "" {
-		return "", carrierError(ep.carrier, "no number in the answer", "answer has no "+strings.Join(ep.phoneField, "."))
+		return "", carrierError(ep.carrier, "no number in the answer", "answer has no "+ep.phoneField.String())
 	}
 	phone, err := numauth.NormalizePhoneNumber(raw)
 	if err != nil {
 		return "", carrierError(ep.carrier, "malformed number in the answer", "answered a number that does not normalize")
 	}
 	return phone, nil
-}
-
-// lookup follows path through a decoded JSON value and returns the scalar there as text.
-func lookup(v any, path []string) (string, bool) {
-	if path == nil {
-		return "", false
-	}
-	for _, seg := range path {
-		switch node := v.(type) {
-		case map[string]any:
-			v = node[seg]
-		case []any:
-			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(node) {
-				return "", false
-			}
-			v = node[i]
-		default:
-			return "", false
-		}
-	}
-	switch s := v.(type) {
-	case string:
-		return s, true
-	case json.Number:
-		return s.String(), true
-	case bool:
-		return strconv.FormatBool(s), true
-	}
-	return "", false
 }

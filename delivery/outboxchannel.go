@@ -14,10 +14,16 @@ const OutboxChannelName = "outbox"
 // provider at all.
 type OutboxChannel struct{}
 
-var _ numauth.Channel = OutboxChannel{}
+var (
+	_ numauth.Channel      = OutboxChannel{}
+	_ numauth.VoiceCapable = OutboxChannel{}
+)
 
 // Name returns "outbox".
 func (OutboxChannel) Name() string { return OutboxChannelName }
+
+// SendsVoice is true: the outbox records voice messages as it records SMS.
+func (OutboxChannel) SendsVoice() bool { return true }
 
 // Deliver records the message as sent without sending it anywhere.
 func (OutboxChannel) Deliver(ctx context.Context, m *numauth.Message) (numauth.DeliveryOutcome, string, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/numauth/numauth"
+	"github.com/numauth/numauth/delivery/httpsms"
 	"github.com/numauth/numauth/delivery/kannel"
 	"github.com/numauth/numauth/delivery/webhook"
 )
@@ -34,7 +35,7 @@ func WithKannelDLR(publicURL string, secret func(channel string) string) Constru
 	return func(o *constructorOptions) { o.publicURL, o.dlrSecret = publicURL, secret }
 }
 
-// DefaultConstructors returns the channel types this package builds: outbox, webhook and kannel. cmd
+// DefaultConstructors returns the channel types this package builds: outbox, webhook, kannel and http. cmd
 // adds the types whose packages live elsewhere (smpp) to the map before handing it to NewRegistry.
 func DefaultConstructors(opts ...ConstructorOption) map[numauth.ChannelType]ChannelConstructor {
 	var o constructorOptions
@@ -63,6 +64,14 @@ func DefaultConstructors(opts ...ConstructorOption) map[numauth.ChannelType]Chan
 			}
 			cfg.Clock = clock
 			return webhook.New(cfg)
+		},
+		numauth.ChannelHTTP: func(spec *numauth.ChannelSpec, clock numauth.Clock) (numauth.Channel, error) {
+			cfg, err := httpsms.ParseConfig(spec.Config)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Name, cfg.Clock = spec.Name, clock
+			return httpsms.New(cfg)
 		},
 	}
 }
@@ -235,12 +244,19 @@ func (n namedChannel) Submit(ctx context.Context, m *numauth.Message) (numauth.S
 	return numauth.Submission{Outcome: outcome, Detail: detail}, err
 }
 
+// SendsVoice passes on whether the built channel can send voice messages (numauth.VoiceCapable).
+func (n namedChannel) SendsVoice() bool { return numauth.CanSendVoice(n.Channel) }
+
 // unavailableChannel fails every message permanently with detail.
 type unavailableChannel struct {
 	name, detail string
 }
 
 func (u unavailableChannel) Name() string { return u.name }
+
+// SendsVoice is true so that a voice message routed here fails with the reason the channel is unavailable,
+// which says more than "cannot send voice messages".
+func (u unavailableChannel) SendsVoice() bool { return true }
 
 func (u unavailableChannel) Deliver(context.Context, *numauth.Message) (numauth.DeliveryOutcome, string, error) {
 	return numauth.DeliveryFailed, u.detail, nil

@@ -271,6 +271,10 @@ func (w *Worker) attempt(ctx context.Context, m *numauth.Message, v via) (result
 		return v.fail, v.why, nil, false
 	}
 	ch := v.ch
+	if m.Kind == numauth.MessageVoice && !numauth.CanSendVoice(ch) {
+		// The one place voice is checked: a channel that cannot speak must not send the text as an SMS.
+		return numauth.DeliveryFailed, fmt.Sprintf("channel %s cannot send voice messages", v.name), nil, false
+	}
 
 	defer func() {
 		// A channel bug must not take the worker, and every other delivery, down with it.

@@ -144,6 +144,20 @@ func TestWorkerDelivers(t *testing.T) {
 		wantOutcome: numauth.DeliveryFailed,
 		wantDetail:  `unknown channel "carrier-pigeon" (this worker has: outbox, sms)`,
 	}, {
+		name:        "failed for voice on a channel that cannot speak",
+		msg:         numauth.Message{Channel: "sms", Kind: numauth.MessageVoice},
+		answer:      answer(numauth.DeliverySent, "the sms channel must not see this", nil),
+		wantStatus:  numauth.MessageFailed,
+		wantOutcome: numauth.DeliveryFailed,
+		wantDetail:  "channel sms cannot send voice messages",
+	}, {
+		name:        "recorded for voice by the outbox channel",
+		msg:         numauth.Message{Channel: "outbox", Kind: numauth.MessageVoice},
+		answer:      answer(numauth.DeliverySent, "the sms channel must not see this", nil),
+		wantStatus:  numauth.MessageSent,
+		wantOutcome: numauth.DeliverySent,
+		wantDetail:  "recorded in the outbox",
+	}, {
 		name:        "sent without a channel for a test number",
 		msg:         numauth.Message{Channel: "sms", Test: true},
 		answer:      answer(numauth.DeliveryFailed, "a test number reached the channel", nil),

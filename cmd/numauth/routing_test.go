@@ -247,7 +247,7 @@ func TestRoutesTakeEffect(t *testing.T) {
 		country.setStatus(http.StatusOK)
 	})
 
-	t.Run("ChannelTypeNotInThisBuildFailsVisibly", func(t *testing.T) {
+	t.Run("ChannelThatCannotBeBuiltFailsVisibly", func(t *testing.T) {
 		provider := mustWriteFile(t, "provider.json", `{}`)
 		s.admin(t, "channel", "set", "--name", "provider", "--type", "http", "--config", provider)
 		loads, _ := s.routingLoads()
@@ -259,7 +259,7 @@ func TestRoutesTakeEffect(t *testing.T) {
 			return st == "failed" && n == 1
 		})
 		if got := s.mustAttempts(t, sent.MessageID); len(got) != 1 ||
-			got[0].Detail != "route us, channel provider: channel type http is not available in this build" {
+			got[0].Detail != "route us, channel provider: channel provider (http) cannot be built: http channel: url is required" {
 			t.Errorf("attempts: %v", attemptDetails(got))
 		}
 	})

@@ -114,7 +114,10 @@ type Channel struct {
 	client *http.Client
 }
 
-var _ numauth.Channel = (*Channel)(nil)
+var (
+	_ numauth.Channel      = (*Channel)(nil)
+	_ numauth.VoiceCapable = (*Channel)(nil)
+)
 
 // New returns a webhook channel for cfg.
 func New(cfg Config) (*Channel, error) {
@@ -165,6 +168,9 @@ func newClient(target *url.URL, timeout time.Duration) *http.Client {
 
 // Name returns "webhook".
 func (c *Channel) Name() string { return Name }
+
+// SendsVoice is true: the payload carries the kind, and the receiver decides how to speak a voice message.
+func (c *Channel) SendsVoice() bool { return true }
 
 // Deliver POSTs m to the configured URL and reads the outcome from the answer (see the package comment).
 // It reports every failure as an outcome with a detail and never returns an error.
