@@ -98,7 +98,7 @@ type endpoint struct {
 	carrier      numauth.Carrier
 	method       string
 	url          httptemplate.Template
-	headers      []header
+	headers      httptemplate.Headers
 	body         httptemplate.Template
 	bodyEscape   func(string) string
 	contentType  string // set when the configuration names none
@@ -109,11 +109,6 @@ type endpoint struct {
 	okCodes      []string
 	invalidCodes []string
 	prefix       string
-}
-
-type header struct {
-	name  string
-	value httptemplate.Template
 }
 
 // placeholders are the values of one exchange a template may name, in the order of exchange's fields.
@@ -230,23 +225,8 @@ func compileEndpoint(c numauth.Carrier, e Endpoint, lookupEnv func(string) (stri
 		}
 	}
 
-	names := make([]string, 0, len(e.Headers))
-	for name := range e.Headers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !httptemplate.ValidHeaderName(name) {
-			return nil, fmt.Errorf("headers: invalid header name %q", name)
-		}
-		v, err := httptemplate.Parse(e.Headers[name], placeholders, lookupEnv)
-		if err != nil {
-			return nil, fmt.Errorf("headers[%q]: %w", name, err)
-		}
-		if !httptemplate.ValidHeaderValue(v.Render(sample.values(), httptemplate.Verbatim)) {
-			return nil, fmt.Errorf("headers[%q]: the value (after substitution) holds a control character", name)
-		}
-		ep.headers = append(ep.headers, header{name: http.CanonicalHeaderKey(name), value: v})
+	if ep.headers, err = httptemplate.ParseHeaders(e.Headers, placeholders, lookupEnv, sample.values()); err != nil {
+		return nil, err
 	}
 
 	if e.Body != "" {
@@ -379,9 +359,7 @@ func (ep *endpoint) request(ctx context.Context, x exchange) (*http.Request, err
 		req.Header.Set("Content-Type", ep.contentType)
 	}
 	req.Header.Set("Accept", "application/json")
-	for _, h := range ep.headers {
-		req.Header.Set(h.name, h.value.Render(x.values(), httptemplate.Verbatim))
-	}
+	ep.headers.Set(req.Header, x.values())
 	return req, nil
 }
 

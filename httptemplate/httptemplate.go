@@ -21,6 +21,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"mime"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -343,4 +344,45 @@ func HeaderKey(headers map[string]string, name string) string {
 		}
 	}
 	return ""
+}
+
+// Headers are a request's configured headers, each value a template, in name order.
+type Headers []Header
+
+// Header is one configured header.
+type Header struct {
+	Name  string // canonical
+	Value Template
+}
+
+// ParseHeaders parses a configuration's headers against the request's placeholder names. A name must be a
+// valid header name and a value, rendered with sample values, must hold no control character.
+func ParseHeaders(headers map[string]string, names []string, lookupEnv func(string) (string, bool), sample []string) (Headers, error) {
+	keys := make([]string, 0, len(headers))
+	for name := range headers {
+		keys = append(keys, name)
+	}
+	slices.Sort(keys)
+	var hs Headers
+	for _, name := range keys {
+		if !ValidHeaderName(name) {
+			return nil, fmt.Errorf("headers: invalid header name %q", name)
+		}
+		v, err := Parse(headers[name], names, lookupEnv)
+		if err != nil {
+			return nil, fmt.Errorf("headers[%q]: %w", name, err)
+		}
+		if !ValidHeaderValue(v.Render(sample, Verbatim)) {
+			return nil, fmt.Errorf("headers[%q]: the value (after substitution) holds a control character", name)
+		}
+		hs = append(hs, Header{Name: textproto.CanonicalMIMEHeaderKey(name), Value: v})
+	}
+	return hs, nil
+}
+
+// Set sets every header on h, its value rendered with values.
+func (hs Headers) Set(h map[string][]string, values []string) {
+	for _, x := range hs {
+		h[x.Name] = []string{x.Value.Render(values, Verbatim)}
+	}
 }

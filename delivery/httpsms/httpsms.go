@@ -152,17 +152,12 @@ var (
 type request struct {
 	method      string
 	url         httptemplate.Template
-	headers     []header
+	headers     httptemplate.Headers
 	user, pass  httptemplate.Template
 	basicAuth   bool
 	body        httptemplate.Template
 	bodyEscape  func(string) string
 	contentType string // set when the configuration names none
-}
-
-type header struct {
-	name  string
-	value httptemplate.Template
 }
 
 // statusRange is an entry of success_status or retry_status: [lo, hi].
@@ -270,23 +265,8 @@ func compileRequest(cfg Config, rawURL, body string, lookupEnv func(string) (str
 		return nil, fmt.Errorf("method %q: want GET, POST or PUT", cfg.Method)
 	}
 
-	names := make([]string, 0, len(cfg.Headers))
-	for name := range cfg.Headers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !httptemplate.ValidHeaderName(name) {
-			return nil, fmt.Errorf("headers: invalid header name %q", name)
-		}
-		v, err := httptemplate.Parse(cfg.Headers[name], placeholders, lookupEnv)
-		if err != nil {
-			return nil, fmt.Errorf("headers[%q]: %w", name, err)
-		}
-		if !httptemplate.ValidHeaderValue(v.Render(sample, httptemplate.Verbatim)) {
-			return nil, fmt.Errorf("headers[%q]: the value (after substitution) holds a control character", name)
-		}
-		r.headers = append(r.headers, header{name: http.CanonicalHeaderKey(name), value: v})
+	if r.headers, err = httptemplate.ParseHeaders(cfg.Headers, placeholders, lookupEnv, sample); err != nil {
+		return nil, err
 	}
 	if a := cfg.BasicAuth; a != nil {
 		if a.Username == "" {
@@ -408,9 +388,7 @@ func (c *Channel) Submit(ctx context.Context, m *numauth.Message) (numauth.Submi
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "numauth-http/1")
-	for _, h := range r.headers {
-		req.Header.Set(h.name, h.value.Render(values, httptemplate.Verbatim))
-	}
+	r.headers.Set(req.Header, values)
 	if r.basicAuth {
 		req.SetBasicAuth(r.user.Render(values, httptemplate.Verbatim), r.pass.Render(values, httptemplate.Verbatim))
 	}
