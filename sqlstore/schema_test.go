@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/numauth/numauth"
 	"github.com/numauth/numauth/numauthtest"
@@ -118,5 +119,58 @@ func TestMigrationsAgree(t *testing.T) {
 		if _, ok := liteBy[p.table+"."+p.name]; !ok {
 			t.Errorf("%s is in PostgreSQL's schema only", p)
 		}
+	}
+}
+
+// TestMigrationsKeepRows upgrades a database holding messages with delivery attempts one migration at a
+// time, from the first version that has them to the latest, on both engines: a migration that rebuilds a
+// table (SQLite's 0016 copies messages to widen a CHECK) must carry the rows and their children along,
+// with every foreign key still holding.
+func TestMigrationsKeepRows(t *testing.T) {
+	for _, open := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"SQLite", newSQLiteDSN}, {"PostgreSQL", numauthtest.NewPostgresSchema}} {
+		t.Run(open.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := mustOpen(t, open.dsn(t), numauth.SystemClock{})
+			ms, err := db.dialect.migrations()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const before = 15 // the schema before 0016, with messages and their attempts
+			for _, m := range ms[:before] {
+				if err := db.update(ctx, func(tx *tx) error { return migrate(ctx, tx, m) }); err != nil {
+					t.Fatalf("migrate %s: %v", m.name, err)
+				}
+			}
+			if err := db.SeedMessages(ctx, 50, time.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate from version %d: %v", before, err)
+			}
+			for _, q := range []string{`SELECT count(*) FROM messages`, `SELECT count(*) FROM delivery_attempts`} {
+				var n int
+				if err := db.read.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 50 {
+					t.Errorf("%s = %d, %v; want 50", q, n, err)
+				}
+			}
+			if db.Dialect() == "sqlite" {
+				rows, err := db.read.QueryContext(ctx, `PRAGMA foreign_key_check`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				if rows.Next() {
+					t.Error("foreign key violations after the upgrade")
+				}
+			}
+			// The rows serve the latest code: the pruner finds and removes them with their attempts.
+			removed, err := NewRetentionStore(db).Prune(ctx, numauth.RetainMessages, time.Now(), numauth.PruneOptions{})
+			if err != nil || removed != 50 {
+				t.Errorf("Prune = %d, %v; want the 50 messages", removed, err)
+			}
+		})
 	}
 }

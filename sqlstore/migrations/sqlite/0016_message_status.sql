@@ -1,10 +1,10 @@
 -- Message status and receipts (issue 11 item 6). Messages record the route and channel that took them, the
 -- provider's id of each part, and what the receipt said. SQLite cannot change a CHECK constraint in place,
 -- so messages is copied into a table with the wider status set and the new columns, inside this migration's
--- transaction; defer_foreign_keys lets delivery_attempts point at the new table by the time it commits.
--- Every column and row is kept: the change adds.
-
-PRAGMA defer_foreign_keys = ON;
+-- transaction. Its child delivery_attempts is copied too, referencing the new table: dropping the old
+-- messages while rows still referenced it would count foreign key violations that no later statement
+-- clears, and renaming the new table to messages rewrites the reference (SQLite 3.26 and later). Every
+-- column and row is kept: the change adds.
 
 CREATE TABLE messages_0016 (
 	id                  TEXT    PRIMARY KEY, -- 32 lower-case hex, time-ordered
@@ -39,8 +39,22 @@ INSERT INTO messages_0016 (id, account_id, phone, kind, locale, body, channel, s
 		out_id, attempts, next_attempt_at, expires_at, lease_owner, last_error, created_at, updated_at
 	FROM messages;
 
+CREATE TABLE delivery_attempts_0016 (
+	message_id TEXT    NOT NULL REFERENCES messages_0016 (id),
+	number     INTEGER NOT NULL, -- 1 for the first attempt
+	at         INTEGER NOT NULL,
+	outcome    TEXT    NOT NULL CHECK (outcome IN ('sent', 'delivered', 'retry', 'failed')),
+	detail     TEXT    NOT NULL,
+	PRIMARY KEY (message_id, number)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO delivery_attempts_0016 (message_id, number, at, outcome, detail)
+	SELECT message_id, number, at, outcome, detail FROM delivery_attempts;
+
+DROP TABLE delivery_attempts;
 DROP TABLE messages;
 ALTER TABLE messages_0016 RENAME TO messages;
+ALTER TABLE delivery_attempts_0016 RENAME TO delivery_attempts;
 
 CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status IN ('queued', 'sending');
 CREATE INDEX messages_account ON messages (account_id, created_at);
