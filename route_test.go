@@ -26,16 +26,7 @@ func TestChannelSpecValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.spec.Validate()
-			if tt.wantParam == "" {
-				if err != nil {
-					t.Fatalf("got %v, want valid", err)
-				}
-				return
-			}
-			if e := numauth.AsError(err); err == nil || e.Kind != numauth.EINVALID || e.Param != tt.wantParam {
-				t.Fatalf("got %v, want EINVALID on %s", err, tt.wantParam)
-			}
+			wantValidation(t, tt.spec.Validate(), tt.wantParam)
 		})
 	}
 }
@@ -70,16 +61,7 @@ func TestRouteValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.route.Validate()
-			if tt.wantParam == "" {
-				if err != nil {
-					t.Fatalf("got %v, want valid", err)
-				}
-				return
-			}
-			if e := numauth.AsError(err); err == nil || e.Kind != numauth.EINVALID || e.Param != tt.wantParam {
-				t.Fatalf("got %v, want EINVALID on %s", err, tt.wantParam)
-			}
+			wantValidation(t, tt.route.Validate(), tt.wantParam)
 		})
 	}
 }
@@ -208,5 +190,19 @@ func TestCountryCallingCode(t *testing.T) {
 		if got := numauth.CountryCallingCode(phone); got != want {
 			t.Errorf("CountryCallingCode(%q): got %q, want %q", phone, got, want)
 		}
+	}
+}
+
+// wantValidation checks a Validate result: nil when wantParam is "", else EINVALID naming wantParam.
+func wantValidation(t *testing.T, err error, wantParam string) {
+	t.Helper()
+	if wantParam == "" {
+		if err != nil {
+			t.Fatalf("got %v, want valid", err)
+		}
+		return
+	}
+	if e := numauth.AsError(err); err == nil || e.Kind != numauth.EINVALID || e.Param != wantParam {
+		t.Fatalf("got %v, want EINVALID on %s", err, wantParam)
 	}
 }
